@@ -1,0 +1,24 @@
+package processor
+
+import (
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/subjects"
+)
+
+// idNamespace is the UUID v5 namespace of event ids. Changing it changes
+// every id, so it never changes.
+var idNamespace = uuid.MustParse("6f1c1d3e-9a49-4c7e-9d0b-6a0e2b8f4c11")
+
+// FailureEventID is the id of the event that run runID of integrationID
+// raised. Deterministic, so a redelivered or resent outcome yields the same id
+// and JetStream's de-duplication drops the copy.
+func FailureEventID(integrationID, runID string, kind subjects.Kind) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte(integrationID+"\x00run\x00"+runID+"\x00"+kind.EventName()))
+}
+
+// DisabledEventID is the id of the one disabled event of an episode.
+func DisabledEventID(integrationID string, episode int) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte(integrationID+"\x00episode\x00"+strconv.Itoa(episode)+"\x00"+subjects.KindDisabled.EventName()))
+}

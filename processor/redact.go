@@ -1,0 +1,209 @@
+package processor
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/integration-events/integration-events/subjects"
+)
+
+// Redacted replaces every credential value, so a reader still sees that the
+// field was there.
+const Redacted = "[REDACTED]"
+
+// sensitiveWords mark query parameters and body fields that carry credentials.
+var sensitiveWords = []string{"key", "token", "secret", "password", "passwd", "signature"}
+
+// sensitiveHeaders are always redacted, whatever sensitiveWords say.
+var sensitiveHeaders = map[string]bool{
+	"authorization":       true,
+	"proxy-authorization": true,
+	"cookie":              true,
+	"set-cookie":          true,
+}
+
+// SensitiveName reports whether a query parameter or body field name carries
+// a credential.
+func SensitiveName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range sensitiveWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// SensitiveHeader reports whether an HTTP header carries a credential.
+func SensitiveHeader(name string) bool {
+	return sensitiveHeaders[strings.ToLower(name)] || SensitiveName(name)
+}
+
+// RedactExchange returns a copy of h with credentials redacted from headers,
+// URL query and userinfo, and JSON or form bodies.
+func RedactExchange(h *subjects.HTTPExchange) *subjects.HTTPExchange {
+	if h == nil {
+		return nil
+	}
+	out := &subjects.HTTPExchange{}
+	if r := h.Request; r != nil {
+		out.Request = &subjects.HTTPRequest{
+			Method:  r.Method,
+			URL:     RedactURL(r.URL),
+			Headers: redactHeaders(r.Headers),
+			Body:    redactBody(r.Body, r.Headers),
+		}
+	}
+	if r := h.Response; r != nil {
+		out.Response = &subjects.HTTPResponse{
+			Status:  r.Status,
+			Headers: redactHeaders(r.Headers),
+			Body:    redactBody(r.Body, r.Headers),
+		}
+	}
+	return out
+}
+
+// RedactLog returns a copy of entries with their HTTP exchanges and messages
+// redacted.
+func RedactLog(entries []subjects.LogEntry) []subjects.LogEntry {
+	if entries == nil {
+		return nil
+	}
+	out := make([]subjects.LogEntry, len(entries))
+	for i, e := range entries {
+		e.Message = RedactText(e.Message)
+		e.HTTP = RedactExchange(e.HTTP)
+		out[i] = e
+	}
+	return out
+}
+
+func redactHeaders(h subjects.Headers) subjects.Headers {
+	if h == nil {
+		return nil
+	}
+	out := make(subjects.Headers, len(h))
+	for k, v := range h {
+		if SensitiveHeader(k) {
+			v = []string{Redacted}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// RedactURL redacts the userinfo password and the sensitive query parameters
+// of u. A URL that does not parse is redacted as free text.
+func RedactURL(u string) string {
+	if u == "" {
+		return u
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return RedactText(u)
+	}
+	if p.User != nil {
+		if _, has := p.User.Password(); has {
+			p.User = url.UserPassword(p.User.Username(), Redacted)
+		}
+	}
+	if p.RawQuery != "" {
+		p.RawQuery = redactQuery(p.RawQuery)
+	}
+	s := p.String()
+	// Keep the marker readable rather than percent-encoded.
+	return strings.ReplaceAll(s, url.QueryEscape(Redacted), Redacted)
+}
+
+func redactQuery(raw string) string {
+	parts := strings.Split(raw, "&")
+	for i, part := range parts {
+		name, _, hasValue := strings.Cut(part, "=")
+		if dec, err := url.QueryUnescape(name); err == nil {
+			name = dec
+		}
+		if hasValue && SensitiveName(name) {
+			parts[i] = part[:strings.IndexByte(part, '=')+1] + Redacted
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+func redactBody(b subjects.Body, h subjects.Headers) subjects.Body {
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return b
+	}
+	if s[0] == '{' || s[0] == '[' {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err == nil {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if enc.Encode(redactJSON(v)) == nil {
+				return subjects.Body(strings.TrimSuffix(buf.String(), "\n"))
+			}
+		}
+	}
+	if isForm(h) {
+		return subjects.Body(redactQuery(string(b)))
+	}
+	return subjects.Body(RedactText(string(b)))
+}
+
+func isForm(h subjects.Headers) bool {
+	for k, v := range h {
+		if strings.EqualFold(k, "content-type") {
+			for _, s := range v {
+				if strings.Contains(strings.ToLower(s), "application/x-www-form-urlencoded") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func redactJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, val := range t {
+			if SensitiveName(k) {
+				t[k] = Redacted
+			} else {
+				t[k] = redactJSON(val)
+			}
+		}
+	case []any:
+		for i := range t {
+			t[i] = redactJSON(t[i])
+		}
+	}
+	return v
+}
+
+// textSecret finds name=value, name: value and "name": "value" pairs whose
+// name carries a credential, plus bearer tokens, in free text such as error
+// messages and non-JSON bodies.
+var textSecret = regexp.MustCompile(`(?i)((?:"?[\w-]*(?:key|token|secret|password|passwd|signature)[\w-]*"?)\s*[=:]\s*"?)([^\s"&,;}]+)|(bearer|basic)\s+[A-Za-z0-9._~+/=-]+`)
+
+// RedactText redacts credentials from free text: it is the safety net for
+// messages that runners wrote by hand.
+func RedactText(s string) string {
+	if s == "" {
+		return s
+	}
+	return textSecret.ReplaceAllStringFunc(s, func(m string) string {
+		sub := textSecret.FindStringSubmatch(m)
+		if sub[3] != "" {
+			return sub[3] + " " + Redacted
+		}
+		return sub[1] + Redacted
+	})
+}

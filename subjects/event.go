@@ -1,0 +1,194 @@
+package subjects
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind is the subject token of an event kind.
+type Kind string
+
+// The five kinds of integration error event.
+const (
+	KindValidation            Kind = "validation"
+	KindMissingAccountMapping Kind = "missingaccountmapping"
+	KindAuthentication        Kind = "authentication"
+	KindPerform               Kind = "perform"
+	KindDisabled              Kind = "disabled"
+)
+
+// Kinds lists every event kind, in the order the product documents them.
+var Kinds = []Kind{KindValidation, KindMissingAccountMapping, KindAuthentication, KindPerform, KindDisabled}
+
+// EventName is the event's name and CloudEvents type, "integration.<kind>.error".
+func (k Kind) EventName() string { return "integration." + string(k) + ".error" }
+
+// KindOf returns the kind of an event name such as "integration.perform.error".
+func KindOf(eventName string) (Kind, error) {
+	for _, k := range Kinds {
+		if k.EventName() == eventName {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("%w: event name %q is unknown: want one of %s", ErrBadInput, truncate(eventName, 60), strings.Join(EventNames(), ", "))
+}
+
+// EventNames lists the names of the five event kinds.
+func EventNames() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = k.EventName()
+	}
+	return out
+}
+
+// CloudEvents attributes of what the processor publishes.
+const (
+	// EventSource is the CloudEvents source of every event.
+	EventSource = "integration-events"
+	// ActionedType is the CloudEvents type of an actioned acknowledgement.
+	ActionedType = "integration.event.actioned"
+	// CloudEventsContentType is the Content-Type header of a structured-mode
+	// CloudEvent.
+	CloudEventsContentType = "application/cloudevents+json"
+)
+
+// Follow-up actions, one per kind of event.
+const (
+	FollowUpGoToIntegrationRun    = "GO_TO_INTEGRATION_RUN"
+	FollowUpCreateExternalMapping = "CREATE_EXTERNAL_MAPPING"
+	FollowUpGoToIntegration       = "GO_TO_INTEGRATION"
+)
+
+// FollowUp is what an operator does next about an event.
+type FollowUp struct {
+	Action         string `json:"action"`
+	IntegrationID  string `json:"integrationId"`
+	RunID          string `json:"runId,omitempty"`
+	M3terEntity    string `json:"m3terEntity,omitempty"`
+	M3terID        string `json:"m3terId,omitempty"`
+	ExternalSystem string `json:"externalSystem,omitempty"`
+	ExternalTable  string `json:"externalTable,omitempty"`
+}
+
+// EventData is the CloudEvent data of an integration error event.
+type EventData struct {
+	EventName           string   `json:"eventName"`
+	IntegrationID       string   `json:"integrationId"`
+	RunID               string   `json:"runId"`
+	Destination         string   `json:"destination"`
+	EntityType          string   `json:"entityType,omitempty"`
+	EntityID            string   `json:"entityId,omitempty"`
+	Message             string   `json:"message"`
+	FollowUp            FollowUp `json:"followUp"`
+	ConsecutiveFailures int      `json:"consecutiveFailures"`
+	DisableAfter        int      `json:"disableAfter"`
+	// Stage and Error are the failure as the runner reported it.
+	Stage Stage  `json:"stage,omitempty"`
+	Error string `json:"error,omitempty"`
+	// HTTP and Log are the drill-down of a perform or authentication error,
+	// with credentials redacted.
+	HTTP *HTTPExchange `json:"http,omitempty"`
+	Log  []LogEntry    `json:"log,omitempty"`
+
+	// Set on the disabled event only: a summary of the streak.
+	Episode          int            `json:"episode,omitempty"`
+	FirstFailureAt   *time.Time     `json:"firstFailureAt,omitempty"`
+	FailuresByKind   map[string]int `json:"failuresByKind,omitempty"`
+	StreakRunIDs     []string       `json:"streakRunIds,omitempty"`
+	LastErrorMessage string         `json:"lastErrorMessage,omitempty"`
+}
+
+// DisableCommand tells schedulers to stop running an integration.
+type DisableCommand struct {
+	IntegrationID   string    `json:"integrationId"`
+	Reason          string    `json:"reason"`
+	DisabledEventID string    `json:"disabledEventId"`
+	Episode         int       `json:"episode"`
+	Time            time.Time `json:"time"`
+}
+
+// EnableCommand re-enables an integration: the processor resets its streak
+// and, when it was disabled, opens a new episode.
+type EnableCommand struct {
+	IntegrationID string    `json:"integrationId"`
+	EnabledBy     string    `json:"enabledBy,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	Time          time.Time `json:"time,omitzero"`
+}
+
+// DecodeEnable parses and validates an EnableCommand published for
+// subjectIntegrationID. An empty payload is accepted as a bare enable.
+func DecodeEnable(subjectIntegrationID string, data []byte) (EnableCommand, error) {
+	var c EnableCommand
+	if len(data) > MaxOutcomeBytes {
+		return c, badInput("payload is %d bytes, over the %d byte limit", len(data), MaxOutcomeBytes)
+	}
+	if len(strings.TrimSpace(string(data))) > 0 {
+		if err := json.Unmarshal(data, &c); err != nil {
+			return EnableCommand{}, badInput("payload is not a valid EnableCommand JSON object: %s", jsonReason(err))
+		}
+	}
+	if c.IntegrationID == "" {
+		c.IntegrationID = subjectIntegrationID
+	}
+	if c.IntegrationID != subjectIntegrationID {
+		return EnableCommand{}, badInput("integrationId %q does not match the subject's integration %q", truncate(c.IntegrationID, 140), subjectIntegrationID)
+	}
+	return c, nil
+}
+
+// Actioned is the data of an actioned acknowledgement.
+type Actioned struct {
+	EventID       string    `json:"eventId"`
+	EventName     string    `json:"eventName"`
+	IntegrationID string    `json:"integrationId"`
+	ActionedBy    string    `json:"actionedBy"`
+	DtActioned    time.Time `json:"dtActioned"`
+	Note          string    `json:"note,omitempty"`
+}
+
+// FailureCounter is the per-integration record in the integration_failures
+// KV bucket, keyed by integration id.
+type FailureCounter struct {
+	IntegrationID       string     `json:"integrationId"`
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	DisableAfter        int        `json:"disableAfter"`
+	Disabled            bool       `json:"disabled"`
+	DisabledAt          *time.Time `json:"disabledAt,omitempty"`
+	DisabledEventID     string     `json:"disabledEventId,omitempty"`
+	// Episode numbers the disable episodes: it grows by one each time a
+	// disabled integration is enabled again.
+	Episode        int            `json:"episode"`
+	FirstFailureAt *time.Time     `json:"firstFailureAt"`
+	LastFailureAt  *time.Time     `json:"lastFailureAt,omitempty"`
+	LastRunID      string         `json:"lastRunId"`
+	LastError      string         `json:"lastError,omitempty"`
+	FailuresByKind map[string]int `json:"failuresByKind"`
+	// StreakRunIDs are the run ids of the streak, at most DisableAfter of
+	// them: the ones that led to the disable.
+	StreakRunIDs []string   `json:"streakRunIds,omitempty"`
+	EnabledAt    *time.Time `json:"enabledAt,omitempty"`
+	EnabledBy    string     `json:"enabledBy,omitempty"`
+	// LastAppliedSeq is the INTEGRATION_RUNS sequence of the last outcome
+	// applied, and LastEnableSeq the INTEGRATION_COMMANDS sequence of the
+	// last enable: a redelivered message at or below them is not applied
+	// again.
+	LastAppliedSeq uint64    `json:"lastAppliedSeq"`
+	LastEnableSeq  uint64    `json:"lastEnableSeq,omitempty"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// EventRecord is an event as the operator API lists it.
+type EventRecord struct {
+	ID            string          `json:"id"`
+	EventName     string          `json:"eventName"`
+	EventTime     time.Time       `json:"eventTime"`
+	IntegrationID string          `json:"integrationId"`
+	DtActioned    *time.Time      `json:"dtActioned"`
+	ActionedBy    string          `json:"actionedBy,omitempty"`
+	Note          string          `json:"note,omitempty"`
+	Data          json.RawMessage `json:"data,omitempty"`
+}

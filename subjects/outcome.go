@@ -1,0 +1,246 @@
+package subjects
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxOutcomeBytes is the largest RunOutcome payload accepted (1 MiB).
+const MaxOutcomeBytes = 1 << 20
+
+// Status is the result of one integration run.
+type Status string
+
+// Run statuses.
+const (
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+)
+
+// Stage is the step of a run that failed.
+type Stage string
+
+// Failure stages, in the order a run goes through them.
+const (
+	StageValidate     Stage = "validate"
+	StageMap          Stage = "map"
+	StageAuthenticate Stage = "authenticate"
+	StagePerform      Stage = "perform"
+)
+
+// Stages lists every stage the contract accepts.
+var Stages = []Stage{StageValidate, StageMap, StageAuthenticate, StagePerform}
+
+// RunOutcome is what a runner publishes on Run(integrationId) after each run.
+type RunOutcome struct {
+	RunID         string     `json:"runId"`
+	IntegrationID string     `json:"integrationId"`
+	Destination   string     `json:"destination"`
+	EntityType    string     `json:"entityType,omitempty"`
+	EntityID      string     `json:"entityId,omitempty"`
+	Status        Status     `json:"status"`
+	StartedAt     *time.Time `json:"startedAt,omitempty"`
+	FinishedAt    time.Time  `json:"finishedAt"`
+	Failure       *Failure   `json:"failure,omitempty"`
+	Log           []LogEntry `json:"log,omitempty"`
+}
+
+// Failure says at which stage a run failed and why.
+type Failure struct {
+	Stage   Stage         `json:"stage"`
+	Message string        `json:"message"`
+	Mapping *Mapping      `json:"mapping,omitempty"`
+	HTTP    *HTTPExchange `json:"http,omitempty"`
+}
+
+// Mapping names the external mapping a map-stage failure found missing.
+type Mapping struct {
+	M3terEntity    string `json:"m3terEntity,omitempty"`
+	M3terID        string `json:"m3terId,omitempty"`
+	ExternalSystem string `json:"externalSystem,omitempty"`
+	ExternalTable  string `json:"externalTable,omitempty"`
+}
+
+// HTTPExchange is the request a run sent and the response it got.
+type HTTPExchange struct {
+	Request  *HTTPRequest  `json:"request,omitempty"`
+	Response *HTTPResponse `json:"response,omitempty"`
+}
+
+// HTTPRequest is an outgoing HTTP request as the runner sent it.
+type HTTPRequest struct {
+	Method  string  `json:"method,omitempty"`
+	URL     string  `json:"url,omitempty"`
+	Headers Headers `json:"headers,omitempty"`
+	Body    Body    `json:"body,omitempty"`
+}
+
+// HTTPResponse is the response the destination returned.
+type HTTPResponse struct {
+	Status  int     `json:"status,omitempty"`
+	Headers Headers `json:"headers,omitempty"`
+	Body    Body    `json:"body,omitempty"`
+}
+
+// LogEntry is one line of a run's log.
+type LogEntry struct {
+	Time    *time.Time    `json:"time,omitempty"`
+	Step    string        `json:"step,omitempty"`
+	Level   string        `json:"level,omitempty"`
+	Message string        `json:"message,omitempty"`
+	HTTP    *HTTPExchange `json:"http,omitempty"`
+}
+
+// Headers are HTTP headers. On input each value may be a string or a list of
+// strings, so both JSON shapes runners produce are accepted.
+type Headers map[string][]string
+
+// UnmarshalJSON accepts {"name": "v"} and {"name": ["v1", "v2"]}.
+func (h *Headers) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return errors.New("headers must be an object of strings or lists of strings")
+	}
+	out := make(Headers, len(raw))
+	for k, v := range raw {
+		var one string
+		if err := json.Unmarshal(v, &one); err == nil {
+			out[k] = []string{one}
+			continue
+		}
+		var many []string
+		if err := json.Unmarshal(v, &many); err != nil {
+			return fmt.Errorf("header %q must be a string or a list of strings", truncate(k, 40))
+		}
+		out[k] = many
+	}
+	*h = out
+	return nil
+}
+
+// Body is an HTTP body. On input it may be a JSON string (kept as is) or any
+// other JSON value (kept as its JSON text), since runners log both.
+type Body string
+
+// UnmarshalJSON accepts a string or any JSON value.
+func (b *Body) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*b = Body(s)
+		return nil
+	}
+	if bytes.Equal(data, []byte("null")) {
+		*b = ""
+		return nil
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return err
+	}
+	*b = Body(compact.String())
+	return nil
+}
+
+// DecodeOutcome parses and validates a RunOutcome published for
+// subjectIntegrationID. Every error wraps ErrBadInput and says precisely what
+// is wrong, for the dead-letter record.
+func DecodeOutcome(subjectIntegrationID string, data []byte) (RunOutcome, error) {
+	var o RunOutcome
+	if len(data) > MaxOutcomeBytes {
+		return o, badInput("payload is %d bytes, over the %d byte limit", len(data), MaxOutcomeBytes)
+	}
+	if !utf8.Valid(data) {
+		return o, badInput("payload is not valid UTF-8")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return o, badInput("payload is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&o); err != nil {
+		return RunOutcome{}, badInput("payload is not a valid RunOutcome JSON object: %s", jsonReason(err))
+	}
+	if dec.More() {
+		return RunOutcome{}, badInput("payload has data after the JSON object")
+	}
+	if err := o.Validate(subjectIntegrationID); err != nil {
+		return RunOutcome{}, err
+	}
+	return o, nil
+}
+
+// Validate checks the fields of an outcome published for subjectIntegrationID.
+func (o *RunOutcome) Validate(subjectIntegrationID string) error {
+	switch {
+	case strings.TrimSpace(o.RunID) == "":
+		return badInput("runId is required")
+	case len(o.RunID) > 256:
+		return badInput("runId is %d characters, over 256", len(o.RunID))
+	case o.IntegrationID == "":
+		return badInput("integrationId is required")
+	case o.IntegrationID != subjectIntegrationID:
+		return badInput("integrationId %q does not match the subject's integration %q", truncate(o.IntegrationID, 140), subjectIntegrationID)
+	case strings.TrimSpace(o.Destination) == "":
+		return badInput("destination is required")
+	case o.FinishedAt.IsZero():
+		return badInput("finishedAt is required (RFC 3339)")
+	}
+	switch o.Status {
+	case StatusSucceeded:
+		if o.Failure != nil {
+			return badInput("status is succeeded but a failure is given")
+		}
+		return nil
+	case StatusFailed:
+	case "":
+		return badInput("status is required: succeeded or failed")
+	default:
+		return badInput("status %q is unknown: want succeeded or failed", truncate(string(o.Status), 40))
+	}
+	f := o.Failure
+	if f == nil {
+		return badInput("failure is required when status is failed")
+	}
+	switch f.Stage {
+	case StageValidate, StageMap, StageAuthenticate, StagePerform:
+	case "":
+		return badInput("failure.stage is required: validate, map, authenticate or perform")
+	default:
+		return badInput("failure.stage %q is unknown: want validate, map, authenticate or perform", truncate(string(f.Stage), 40))
+	}
+	if strings.TrimSpace(f.Message) == "" {
+		return badInput("failure.message is required")
+	}
+	return nil
+}
+
+func badInput(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
+}
+
+// jsonReason turns a decoder error into a reason that names the field.
+func jsonReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return fmt.Sprintf("expected %s, got %s", te.Type, te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of JSON"
+	}
+	return err.Error()
+}
