@@ -193,12 +193,17 @@ func redactJSON(v any) any {
 // messages and non-JSON bodies.
 var textSecret = regexp.MustCompile(`(?i)((?:"?[\w-]*(?:key|token|secret|password|passwd|signature)[\w-]*"?)\s*[=:]\s*"?)([^\s"&,;}]+)|(bearer|basic)\s+[A-Za-z0-9._~+/=-]+`)
 
+// textUserinfo finds the password of a URL's userinfo, scheme://user:password@,
+// in free text and in URLs that do not parse.
+var textUserinfo = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/@]+@`)
+
 // RedactText redacts credentials from free text: it is the safety net for
 // messages that runners wrote by hand.
 func RedactText(s string) string {
 	if s == "" {
 		return s
 	}
+	s = textUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
 	return textSecret.ReplaceAllStringFunc(s, func(m string) string {
 		sub := textSecret.FindStringSubmatch(m)
 		if sub[3] != "" {

@@ -166,9 +166,16 @@ func DecodeOutcome(subjectIntegrationID string, data []byte) (RunOutcome, error)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&o); err != nil {
-		return RunOutcome{}, badInput("payload is not a valid RunOutcome JSON object: %s", jsonReason(err))
+		reason := jsonReason(err)
+		if isTimeError(err) {
+			if field, got := badTimeField(data); field != "" {
+				reason = fmt.Sprintf("%s must be an RFC 3339 time, got %s", field, truncate(got, 60))
+			}
+		}
+		return RunOutcome{}, badInput("payload is not a valid RunOutcome JSON object: %s", reason)
 	}
-	if dec.More() {
+	// Decoder.More is false before a stray ']' or '}', so look at the bytes.
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		return RunOutcome{}, badInput("payload has data after the JSON object")
 	}
 	if err := o.Validate(subjectIntegrationID); err != nil {
@@ -220,6 +227,42 @@ func (o *RunOutcome) Validate(subjectIntegrationID string) error {
 		return badInput("failure.message is required")
 	}
 	return nil
+}
+
+// isTimeError reports whether a decoder error came from time.Time.
+func isTimeError(err error) bool {
+	var pe *time.ParseError
+	return errors.As(err, &pe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON")
+}
+
+// badTimeField names the first time field of an outcome payload that is not
+// an RFC 3339 string, and its value: the decoder's error from time.Time does
+// not say which field it came from.
+func badTimeField(data []byte) (field, got string) {
+	var probe struct {
+		StartedAt  json.RawMessage `json:"startedAt"`
+		FinishedAt json.RawMessage `json:"finishedAt"`
+		Log        []struct {
+			Time json.RawMessage `json:"time"`
+		} `json:"log"`
+	}
+	_ = json.Unmarshal(data, &probe) // best effort: fields that decoded are checked
+	bad := func(raw json.RawMessage) bool {
+		var t time.Time
+		return len(raw) > 0 && t.UnmarshalJSON(raw) != nil
+	}
+	if bad(probe.StartedAt) {
+		return "startedAt", string(probe.StartedAt)
+	}
+	if bad(probe.FinishedAt) {
+		return "finishedAt", string(probe.FinishedAt)
+	}
+	for i, e := range probe.Log {
+		if bad(e.Time) {
+			return fmt.Sprintf("log[%d].time", i), string(e.Time)
+		}
+	}
+	return "", ""
 }
 
 func badInput(format string, args ...any) error {

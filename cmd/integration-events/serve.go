@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
+)
+
+func serveCmd() *cobra.Command {
+	var (
+		cfg       serviceConfig
+		root      string
+		logFormat string
+		logLevel  string
+		drain     time.Duration
+	)
+	cfg.Store = store.DefaultConfig()
+	cfg.Pipeline = processor.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the processor and its operator API (embeds a NATS server unless --nats-url is given).",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			var lvl zapcore.Level
+			if err := lvl.Set(logLevel); err != nil {
+				return err
+			}
+			log, err := newLogger(logFormat, lvl)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = log.Sync() }()
+			if cfg.Store.Subjects, err = subjects.New(root); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			svc, err := startService(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			log.Sugar().Infow("integration-events ready",
+				"nats", svc.ClientURL, "embedded", cfg.NATSURL == "", "dataDir", cfg.DataDir,
+				"subjectRoot", root, "disableAfter", cfg.Pipeline.DisableAfter, "eventRetention", cfg.Store.EventRetention)
+			<-ctx.Done()
+			log.Info("stopping: finishing in-flight messages")
+			sctx, cancel := context.WithTimeout(context.Background(), drain)
+			defer cancel()
+			svc.Stop(sctx)
+			log.Info("stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the embedded server's JetStream files")
+	f.StringVar(&cfg.NATSURL, "nats-url", "", "connect to this NATS server or cluster instead of embedding one")
+	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "client address of the embedded server")
+	f.IntVar(&cfg.Pipeline.DisableAfter, "disable-after", cfg.Pipeline.DisableAfter, "successive failures that disable an integration")
+	f.StringVar(&root, "subject-root", subjects.DefaultRoot, "root token of every subject")
+	f.DurationVar(&cfg.Store.EventRetention, "event-retention", cfg.Store.EventRetention, "how long events are kept")
+	f.IntVar(&cfg.Pipeline.Lanes, "lanes", cfg.Pipeline.Lanes, "integrations worked on at once")
+	f.StringVar(&logFormat, "log-format", "json", "log format: json or console")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long a stop may take to finish in-flight messages")
+	return cmd
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/store"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+)
+
+// serviceConfig is what serve and demo wire together.
+type serviceConfig struct {
+	NATSURL    string // empty: embed a server
+	NATSListen string
+	DataDir    string
+	Store      store.Config
+	Pipeline   processor.Config
+}
+
+// service is a running processor: an optional embedded server, the
+// connection, the pipeline and the operator API.
+type service struct {
+	srv      *server.Server
+	nc       *nats.Conn
+	st       *store.Store
+	pipeline *processor.Pipeline
+	api      *processor.API
+	log      *zap.Logger
+	// ClientURL is where clients reach the NATS server.
+	ClientURL string
+}
+
+func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*service, error) {
+	s := &service{log: log}
+	opts := []nats.Option{nats.Name("integration-events"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if cfg.NATSURL == "" {
+		srv, err := store.StartServer(store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir})
+		if err != nil {
+			return nil, err
+		}
+		s.srv = srv
+		s.ClientURL = srv.ClientURL()
+		opts = append(opts, nats.InProcessServer(srv))
+	} else {
+		s.ClientURL = cfg.NATSURL
+	}
+	nc, err := nats.Connect(s.ClientURL, opts...)
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("connect to %s: %w", s.ClientURL, err)
+	}
+	s.nc = nc
+	if s.st, err = store.Open(ctx, nc, cfg.Store, log); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.pipeline, err = processor.NewPipeline(cfg.Pipeline, s.st, log); err != nil {
+		s.close()
+		return nil, err
+	}
+	if err := s.pipeline.Start(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.api, err = processor.NewAPI(nc, s.st, log); err != nil {
+		s.pipeline.Stop(ctx)
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop stops taking requests and outcomes, finishes what is in flight (up to
+// ctx), and closes the connection and the embedded server.
+func (s *service) Stop(ctx context.Context) {
+	if s.api != nil {
+		_ = s.api.Stop()
+	}
+	if s.pipeline != nil {
+		s.pipeline.Stop(ctx)
+	}
+	s.close()
+}
+
+func (s *service) close() {
+	if s.nc != nil {
+		_ = s.nc.Drain()
+	}
+	if s.srv != nil {
+		s.srv.Shutdown()
+		s.srv.WaitForShutdown()
+	}
+}

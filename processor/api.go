@@ -1,0 +1,298 @@
+package processor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+	"go.uber.org/zap"
+)
+
+// Version is the service version reported to `nats micro ls`.
+const Version = "0.1.0"
+
+// API serves the operator API as a NATS micro service.
+type API struct {
+	st   *store.Store
+	subj subjects.Subjects
+	log  *zap.SugaredLogger
+	svc  micro.Service
+	// EnableWait bounds how long integrations.enable waits for the pipeline
+	// to apply the enable command it stored.
+	EnableWait time.Duration
+}
+
+// apiError is an error the caller made: a micro error code and a message.
+type apiError struct {
+	code string
+	msg  string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{code: "400", msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &apiError{code: "404", msg: fmt.Sprintf(format, args...)}
+}
+
+// NewAPI registers the micro service on nc.
+func NewAPI(nc *nats.Conn, st *store.Store, logger *zap.Logger) (*API, error) {
+	a := &API{st: st, subj: st.Subjects(), log: logger.Sugar(), EnableWait: 10 * time.Second}
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        subjects.ServiceName,
+		Version:     Version,
+		Description: "Integration error events: list, get and action events; show and enable integrations.",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("micro service: %w", err)
+	}
+	a.svc = svc
+	g := svc.AddGroup(a.subj.APIGroup())
+	endpoints := []struct {
+		name string
+		h    func(context.Context, []byte) (any, error)
+	}{
+		{subjects.EndpointEventsList, a.listEvents},
+		{subjects.EndpointEventsGet, a.getEvent},
+		{subjects.EndpointEventsAction, a.actionEvents},
+		{subjects.EndpointIntegrationGet, a.getIntegration},
+		{subjects.EndpointIntegrationEnable, a.enableIntegration},
+	}
+	for _, ep := range endpoints {
+		if err := g.AddEndpoint(strings.ReplaceAll(ep.name, ".", "-"), a.handler(ep.name, ep.h), micro.WithEndpointSubject(ep.name)); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("endpoint %s: %w", ep.name, err)
+		}
+	}
+	return a, nil
+}
+
+// Stop deregisters the service.
+func (a *API) Stop() error { return a.svc.Stop() }
+
+// handler decodes nothing itself: it runs h off the subscription's goroutine
+// (enable waits for the pipeline) and maps its error to a micro error.
+func (a *API) handler(name string, h func(context.Context, []byte) (any, error)) micro.Handler {
+	return micro.HandlerFunc(func(req micro.Request) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			resp, err := h(ctx, req.Data())
+			if err == nil {
+				if rerr := req.RespondJSON(resp); rerr != nil {
+					a.log.Warnw("api respond failed", "endpoint", name, "error", rerr)
+				}
+				return
+			}
+			code, msg := "500", "internal error: "+err.Error()
+			var ae *apiError
+			if errors.As(err, &ae) {
+				code, msg = ae.code, ae.msg
+			} else {
+				a.log.Errorw("api request failed", "endpoint", name, "error", err)
+			}
+			body, _ := json.Marshal(map[string]string{"error": msg, "code": code})
+			if rerr := req.Error(code, msg, body); rerr != nil {
+				a.log.Warnw("api error respond failed", "endpoint", name, "error", rerr)
+			}
+		}()
+	})
+}
+
+// decode reads a JSON request strictly: an unknown field is a typo the caller
+// should hear about, not silently ignore. An empty body is {}.
+func decode(data []byte, v any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("request is not valid JSON for this endpoint: %v", err)
+	}
+	return nil
+}
+
+func (a *API) listEvents(ctx context.Context, data []byte) (any, error) {
+	var req subjects.ListEventsRequest
+	if err := decode(data, &req); err != nil {
+		return nil, err
+	}
+	q := store.ListQuery{IntegrationID: req.IntegrationID, IncludeActioned: req.IncludeActioned, PageSize: req.PageSize, Token: req.NextToken}
+	if q.PageSize == 0 {
+		q.PageSize = subjects.DefaultPageSize
+	}
+	if q.PageSize < 1 || q.PageSize > subjects.MaxPageSize {
+		return nil, badRequest("pageSize %d must be 1 to %d", req.PageSize, subjects.MaxPageSize)
+	}
+	if req.EventName != "" {
+		k, err := subjects.KindOf(req.EventName)
+		if err != nil {
+			return nil, badRequest("eventName: %v", err)
+		}
+		q.Kind = k
+	}
+	if req.IntegrationID != "" {
+		if err := subjects.ValidateIntegrationID(req.IntegrationID); err != nil {
+			return nil, badRequest("integrationId: %v", err)
+		}
+	}
+	recs, next, err := a.st.ListEvents(ctx, q)
+	if errors.Is(err, store.ErrBadToken) {
+		return nil, badRequest("nextToken: %v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return subjects.ListEventsResponse{Data: recs, NextToken: next}, nil
+}
+
+func (a *API) getEvent(ctx context.Context, data []byte) (any, error) {
+	var req subjects.GetEventRequest
+	if err := decode(data, &req); err != nil {
+		return nil, err
+	}
+	if req.ID == "" {
+		return nil, badRequest("id is required")
+	}
+	rec, err := a.st.Event(ctx, req.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("event %q not found", req.ID)
+	}
+	return rec, err
+}
+
+func (a *API) actionEvents(ctx context.Context, data []byte) (any, error) {
+	var req subjects.ActionEventsRequest
+	if err := decode(data, &req); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(req.IDs) == 0 || len(req.IDs) > subjects.MaxActionIDs:
+		return nil, badRequest("ids must hold 1 to %d event ids, got %d", subjects.MaxActionIDs, len(req.IDs))
+	case strings.TrimSpace(req.ActionedBy) == "":
+		return nil, badRequest("actionedBy is required")
+	case len(req.Note) > 4096:
+		return nil, badRequest("note is %d characters, over 4096", len(req.Note))
+	}
+	resp := subjects.ActionEventsResponse{Actioned: []subjects.EventRecord{}, AlreadyActioned: []subjects.EventRecord{}, NotFound: []string{}}
+	seen := map[string]bool{}
+	now := time.Now().UTC()
+	for _, id := range req.IDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		rec, newly, err := a.st.MarkActioned(ctx, id, req.ActionedBy, req.Note, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			resp.NotFound = append(resp.NotFound, id)
+			continue
+		case err != nil:
+			return nil, err
+		case !newly:
+			resp.AlreadyActioned = append(resp.AlreadyActioned, rec)
+			continue
+		}
+		ack := subjects.Actioned{EventID: rec.ID, EventName: rec.EventName, IntegrationID: rec.IntegrationID, ActionedBy: rec.ActionedBy, DtActioned: *rec.DtActioned, Note: rec.Note}
+		ackID := uuid.NewSHA1(idNamespace, []byte("actioned\x00"+rec.ID)).String()
+		ce, err := EncodeCloudEvent(ackID, subjects.ActionedType, rec.IntegrationID, ack.DtActioned, ack)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.st.PublishActioned(ctx, rec.IntegrationID, rec.ID, ce); err != nil {
+			return nil, err
+		}
+		resp.Actioned = append(resp.Actioned, rec)
+	}
+	if len(resp.Actioned) > 0 {
+		a.log.Infow("events actioned", "count", len(resp.Actioned), "actionedBy", req.ActionedBy)
+	}
+	return resp, nil
+}
+
+func (a *API) integrationID(id string) error {
+	if err := subjects.ValidateIntegrationID(id); err != nil {
+		return badRequest("integrationId: %v", err)
+	}
+	return nil
+}
+
+func (a *API) getIntegration(ctx context.Context, data []byte) (any, error) {
+	var req subjects.IntegrationRequest
+	if err := decode(data, &req); err != nil {
+		return nil, err
+	}
+	if err := a.integrationID(req.IntegrationID); err != nil {
+		return nil, err
+	}
+	c, rev, err := a.st.Counter(ctx, req.IntegrationID)
+	if err != nil {
+		return nil, err
+	}
+	if rev == 0 {
+		return nil, notFound("integration %q has no runs recorded", req.IntegrationID)
+	}
+	return c, nil
+}
+
+// enableIntegration stores an enable command, the same one an operator could
+// publish, and waits until the pipeline has applied it, so the reply shows the
+// integration enabled.
+func (a *API) enableIntegration(ctx context.Context, data []byte) (any, error) {
+	var req subjects.EnableIntegrationRequest
+	if err := decode(data, &req); err != nil {
+		return nil, err
+	}
+	if err := a.integrationID(req.IntegrationID); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.EnabledBy) == "" {
+		return nil, badRequest("enabledBy is required")
+	}
+	if _, rev, err := a.st.Counter(ctx, req.IntegrationID); err != nil {
+		return nil, err
+	} else if rev == 0 {
+		return nil, notFound("integration %q has no runs recorded", req.IntegrationID)
+	}
+	cmd := subjects.EnableCommand{IntegrationID: req.IntegrationID, EnabledBy: req.EnabledBy, Reason: req.Reason, Time: time.Now().UTC()}
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := a.st.PublishCommand(ctx, a.subj.Enable(req.IntegrationID), "enable-"+uuid.NewString(), b)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(a.EnableWait)
+	for {
+		c, _, err := a.st.Counter(ctx, req.IntegrationID)
+		if err != nil {
+			return nil, err
+		}
+		if c.LastEnableSeq >= seq {
+			return c, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, &apiError{code: "503", msg: "enable command stored at sequence " + strconv.FormatUint(seq, 10) + " but not applied within " + a.EnableWait.String() + "; it is applied when a processor runs"}
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Msg is a stored message.
+type Msg struct {
+	Stream  string
+	Subject string
+	Seq     uint64
+	// Time is when the stream stored the message.
+	Time   time.Time
+	Data   []byte
+	Header nats.Header
+}
+
+// Delivery is a message handed to a Handler by a consumer. The handler must
+// Ack it only once its effects are durable; an unacknowledged delivery comes
+// back after AckWait.
+type Delivery struct {
+	Msg
+	// NumDelivered counts deliveries of this message, 1 the first time.
+	NumDelivered uint64
+	m            jetstream.Msg
+}
+
+// Ack acknowledges the delivery.
+func (d *Delivery) Ack() error { return d.m.Ack() }
+
+// InProgress resets the delivery's AckWait while a slow step is retried.
+func (d *Delivery) InProgress() error { return d.m.InProgress() }
+
+// Handler receives deliveries, in stream order, from one goroutine.
+type Handler func(*Delivery)
+
+// Subscription is a running consumer.
+type Subscription struct {
+	cc jetstream.ConsumeContext
+	// AckFloor is the stream sequence below which every message was
+	// acknowledged when the subscription started.
+	AckFloor uint64
+}
+
+// Stop stops pulling and waits until the handler has returned for every
+// message already pulled, or ctx ends.
+func (s *Subscription) Stop(ctx context.Context) {
+	s.cc.Drain()
+	select {
+	case <-s.cc.Closed():
+	case <-ctx.Done():
+		s.cc.Stop()
+	}
+}
+
+// ConsumeRuns delivers run outcomes to h.
+func (s *Store) ConsumeRuns(ctx context.Context, h Handler) (*Subscription, error) {
+	return s.consume(ctx, StreamRuns, ConsumerRuns, s.subj.Runs(), "Applies integration run outcomes.", h)
+}
+
+// ConsumeEnables delivers enable commands to h.
+func (s *Store) ConsumeEnables(ctx context.Context, h Handler) (*Subscription, error) {
+	return s.consume(ctx, StreamCommands, ConsumerEnables, s.subj.Enables(), "Applies enable commands.", h)
+}
+
+func (s *Store) consume(ctx context.Context, stream, durable, filter, desc string, h Handler) (*Subscription, error) {
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable:       durable,
+		Description:   desc,
+		FilterSubject: filter,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.cfg.AckWait,
+		MaxAckPending: s.cfg.MaxAckPending,
+		// Failures that are not the input's are retried in place by the
+		// handler, so JetStream must never give up on a message.
+		MaxDeliver: -1,
+		Replicas:   s.cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on %s: %w", durable, stream, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s info: %w", durable, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		md, err := m.Metadata()
+		if err != nil {
+			s.log.Warnw("delivery without metadata, leaving it for redelivery", "subject", m.Subject())
+			return
+		}
+		h(&Delivery{
+			Msg:          Msg{Stream: stream, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
+			NumDelivered: md.NumDelivered,
+			m:            m,
+		})
+	}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) {
+			s.log.Debugw("consumer", "consumer", durable, "error", err)
+			return
+		}
+		s.log.Warnw("consumer error", "consumer", durable, "error", err)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", durable, err)
+	}
+	return &Subscription{cc: cc, AckFloor: info.AckFloor.Stream}, nil
+}
+
+// NextRun returns the first stored outcome of integrationID at or after
+// stream sequence from, or ErrNotFound.
+func (s *Store) NextRun(ctx context.Context, integrationID string, from uint64) (Msg, error) {
+	if from == 0 {
+		from = 1
+	}
+	raw, err := s.runs.GetMsg(ctx, from, jetstream.WithGetMsgSubject(s.subj.Run(integrationID)))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Msg{}, ErrNotFound
+	}
+	if err != nil {
+		return Msg{}, fmt.Errorf("next run of %s from %d: %w", integrationID, from, err)
+	}
+	return Msg{Stream: StreamRuns, Subject: raw.Subject, Seq: raw.Sequence, Time: raw.Time, Data: raw.Data, Header: raw.Header}, nil
+}
+
+// opTimeout bounds one store call made on behalf of a delivery.
+const opTimeout = 10 * time.Second

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Counter returns the failure counter of integrationID and its KV revision.
+// An integration never seen has a zero counter at revision 0.
+func (s *Store) Counter(ctx context.Context, integrationID string) (subjects.FailureCounter, uint64, error) {
+	var c subjects.FailureCounter
+	e, err := s.counters.Get(ctx, integrationID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return c, 0, nil
+	}
+	if err != nil {
+		return c, 0, fmt.Errorf("counter %s: %w", integrationID, err)
+	}
+	if err := json.Unmarshal(e.Value(), &c); err != nil {
+		return c, 0, fmt.Errorf("counter %s at revision %d is not a FailureCounter: %w", integrationID, e.Revision(), err)
+	}
+	return c, e.Revision(), nil
+}
+
+// PutCounter stores c if the stored revision is still rev (0: not stored
+// yet) and returns the new revision. It returns ErrConflict when another
+// writer got there first.
+func (s *Store) PutCounter(ctx context.Context, c *subjects.FailureCounter, rev uint64) (uint64, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return 0, err
+	}
+	var next uint64
+	if rev == 0 {
+		next, err = s.counters.Create(ctx, c.IntegrationID, b)
+	} else {
+		next, err = s.counters.Update(ctx, c.IntegrationID, b, rev)
+	}
+	if isConflict(err) {
+		return 0, fmt.Errorf("counter %s at revision %d: %w", c.IntegrationID, rev, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("counter %s: %w", c.IntegrationID, err)
+	}
+	return next, nil
+}

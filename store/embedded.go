@@ -1,0 +1,75 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// MaxPayload of the embedded server: above the 1 MiB outcome limit, so an
+// oversized outcome reaches the processor and is dead-lettered with a reason
+// instead of being refused at the door.
+const MaxPayload = 8 << 20
+
+// ServerConfig configures the embedded NATS server.
+type ServerConfig struct {
+	// Listen is the client address, host:port; port 0 or -1 picks a free one.
+	Listen string
+	// DataDir holds JetStream's files.
+	DataDir string
+	// Name of the server; defaults to "integration-events".
+	Name string
+	// Logs turns on the server's own logging.
+	Logs bool
+}
+
+// StartServer starts an embedded NATS server with JetStream and waits until
+// it accepts connections.
+func StartServer(cfg ServerConfig) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("listen port %q: %w", portStr, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("embedded server needs a data directory")
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "integration-events"
+	}
+	opts := &server.Options{
+		ServerName: name,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   cfg.DataDir,
+		MaxPayload: MaxPayload,
+		NoSigs:     true,
+		NoLog:      !cfg.Logs,
+		HTTPPort:   0,
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded server: %w", err)
+	}
+	if cfg.Logs {
+		s.ConfigureLogger()
+	}
+	go s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		s.Shutdown()
+		return nil, errors.New("embedded server did not become ready in 30s")
+	}
+	return s, nil
+}

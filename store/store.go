@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Store holds the JetStream handles of one deployment.
+type Store struct {
+	cfg    Config
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	log    *zap.SugaredLogger
+	subj   subjects.Subjects
+	runs   jetstream.Stream
+	events jetstream.Stream
+	// counters, seen and index are the KV buckets.
+	counters jetstream.KeyValue
+	seen     jetstream.KeyValue
+	index    jetstream.KeyValue
+}
+
+// Open creates or updates the streams and buckets (idempotently, so every
+// replica may call it at start) and returns the store.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("store config: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, nc: nc, js: js, log: logger.Sugar(), subj: cfg.Subjects}
+	sub := cfg.Subjects
+	streams := []jetstream.StreamConfig{
+		{
+			Name:        StreamRuns,
+			Description: "Integration run outcomes, as runners published them.",
+			Subjects:    []string{sub.Runs()},
+			MaxAge:      cfg.RunRetention,
+			Duplicates:  2 * time.Minute,
+		},
+		{
+			Name:        StreamEvents,
+			Description: "Integration error events and actioned acknowledgements.",
+			Subjects:    []string{sub.Events(), sub.ActionedAll()},
+			MaxAge:      cfg.EventRetention,
+			Duplicates:  10 * time.Minute,
+		},
+		{
+			Name:        StreamCommands,
+			Description: "Disable and enable commands.",
+			Subjects:    []string{sub.Commands()},
+			MaxAge:      cfg.EventRetention,
+			Duplicates:  10 * time.Minute,
+		},
+		{
+			Name:        StreamDeadLetter,
+			Description: "Rejected messages with the reason they were rejected.",
+			Subjects:    []string{sub.DeadLetter()},
+			MaxAge:      cfg.EventRetention,
+			Duplicates:  time.Hour,
+		},
+	}
+	for _, sc := range streams {
+		sc.Storage = jetstream.FileStorage
+		sc.Replicas = cfg.Replicas
+		sc.AllowDirect = true
+		st, err := js.CreateOrUpdateStream(ctx, sc)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: %w", sc.Name, err)
+		}
+		switch sc.Name {
+		case StreamRuns:
+			s.runs = st
+		case StreamEvents:
+			s.events = st
+		}
+	}
+	buckets := []struct {
+		kv  *jetstream.KeyValue
+		cfg jetstream.KeyValueConfig
+	}{
+		{&s.counters, jetstream.KeyValueConfig{Bucket: BucketCounters, Description: "Failure streak per integration.", History: 5}},
+		{&s.seen, jetstream.KeyValueConfig{Bucket: BucketSeenRuns, Description: "Run ids seen in the resend window.", TTL: cfg.ResendWindow}},
+		{&s.index, jetstream.KeyValueConfig{Bucket: BucketEvents, Description: "Events by id, with their actioned state.", TTL: cfg.EventRetention}},
+	}
+	for _, b := range buckets {
+		b.cfg.Storage = jetstream.FileStorage
+		b.cfg.Replicas = cfg.Replicas
+		kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", b.cfg.Bucket, err)
+		}
+		*b.kv = kv
+	}
+	return s, nil
+}
+
+// Subjects returns the subjects the store was opened with.
+func (s *Store) Subjects() subjects.Subjects { return s.subj }
+
+// Conn returns the NATS connection.
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
+// publish stores data on subject with a de-duplication id and returns its
+// stream sequence. A duplicate within the stream's window returns the
+// original's sequence.
+func (s *Store) publish(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header) (uint64, error) {
+	m := &nats.Msg{Subject: subject, Data: data, Header: hdr}
+	if m.Header == nil {
+		m.Header = nats.Header{}
+	}
+	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID))
+	if err != nil {
+		return 0, fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return ack.Sequence, nil
+}
+
+func isConflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+		isAPIError(err, jetstream.JSErrCodeStreamWrongLastSequence) || isAPIError(err, jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+func isAPIError(err error, code jetstream.ErrorCode) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == code
+}
