@@ -174,7 +174,8 @@ func redactJSON(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, val := range t {
-			if SensitiveName(k) {
+			// Bodies echo headers, so a header name is as telling as a field name.
+			if SensitiveHeader(k) {
 				t[k] = Redacted
 			} else {
 				t[k] = redactJSON(val)
@@ -184,6 +185,9 @@ func redactJSON(v any) any {
 		for i := range t {
 			t[i] = redactJSON(t[i])
 		}
+	case string:
+		// The same safety net as a text body: "Bearer ...", "token=...".
+		return RedactText(t)
 	}
 	return v
 }

@@ -1,0 +1,21 @@
+package test
+
+import (
+	"testing"
+	"time"
+)
+
+// CheckFor calls f every interval until it returns nil, and fails the test
+// with f's last error if that has not happened within timeout.
+func CheckFor(t testing.TB, timeout, interval time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(interval)
+	}
+	t.Fatalf("not true after %s: %v", timeout, err)
+}

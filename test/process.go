@@ -1,0 +1,161 @@
+package test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/integration-events once per test binary and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "integration-events-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "integration-events")
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/integration-events")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// Serve is a running `integration-events serve` process.
+type Serve struct {
+	t       testing.TB
+	cmd     *exec.Cmd
+	DataDir string
+	Listen  string
+	// URL is the NATS URL of its embedded server.
+	URL    string
+	mu     sync.Mutex
+	output bytes.Buffer
+	exited chan struct{}
+	err    error
+}
+
+// StartServe starts `serve` with its embedded server on listen and dataDir,
+// plus extra flags, and waits for its ready line. It is killed at cleanup if
+// still running.
+func StartServe(t testing.TB, dataDir, listen string, extra ...string) *Serve {
+	t.Helper()
+	args := append([]string{"serve", "--data-dir", dataDir, "--nats-listen", listen, "--log-format", "json"}, extra...)
+	cmd := exec.Command(Binary(t), args...)
+	cmd.Env = append(os.Environ(), "NATS_URL=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = cmd.Stderr
+	s := &Serve{t: t, cmd: cmd, DataDir: dataDir, Listen: listen, URL: "nats://" + listen, exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		once := sync.Once{}
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.output.WriteString(line + "\n")
+			s.mu.Unlock()
+			if strings.Contains(line, "integration-events ready") {
+				once.Do(func() { close(ready) })
+			}
+		}
+	}()
+	go func() {
+		s.err = cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() { s.Kill() })
+	select {
+	case <-ready:
+	case <-s.exited:
+		t.Fatalf("serve exited before ready: %v\n%s", s.err, s.Output())
+	case <-time.After(60 * time.Second):
+		s.Kill()
+		t.Fatalf("serve not ready in 60s\n%s", s.Output())
+	}
+	return s
+}
+
+// PID is the process id.
+func (s *Serve) PID() int { return s.cmd.Process.Pid }
+
+// Output is everything the process logged so far.
+func (s *Serve) Output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.output.String()
+}
+
+// Kill ends the process with SIGKILL: no drain, no goodbye.
+func (s *Serve) Kill() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = syscall.Kill(s.PID(), syscall.SIGKILL)
+	<-s.exited
+}
+
+// Terminate sends SIGTERM and returns the exit error (nil for exit 0).
+func (s *Serve) Terminate(timeout time.Duration) error {
+	_ = syscall.Kill(s.PID(), syscall.SIGTERM)
+	select {
+	case <-s.exited:
+		return s.err
+	case <-time.After(timeout):
+		s.Kill()
+		return fmt.Errorf("serve did not exit within %s of SIGTERM", timeout)
+	}
+}
