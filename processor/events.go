@@ -63,6 +63,7 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 	if !t.Disabled {
 		return eff
 	}
+	episode := next.Episode
 	disabled := Emit{
 		ID:   next.DisabledEventID,
 		Kind: subjects.KindDisabled,
@@ -78,7 +79,7 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 			FollowUp:            subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID},
 			ConsecutiveFailures: next.ConsecutiveFailures,
 			DisableAfter:        next.DisableAfter,
-			Episode:             next.Episode,
+			Episode:             &episode,
 			FirstFailureAt:      next.FirstFailureAt,
 			FailuresByKind:      next.FailuresByKind,
 			StreakRunIDs:        next.StreakRunIDs,

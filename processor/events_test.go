@@ -94,7 +94,7 @@ func TestBuildEffectsFollowUp(t *testing.T) {
 				t.Errorf("error %q, want %q", d.Error, tt.failure.Message)
 			}
 			// Only disabled events carry the streak summary.
-			if d.FirstFailureAt != nil || d.FailuresByKind != nil || d.StreakRunIDs != nil || d.LastErrorMessage != "" || d.Episode != 0 {
+			if d.FirstFailureAt != nil || d.FailuresByKind != nil || d.StreakRunIDs != nil || d.LastErrorMessage != "" || d.Episode != nil {
 				t.Errorf("failure event carries a streak summary: %+v", d)
 			}
 		})
@@ -226,7 +226,7 @@ func TestBuildEffectsDisabled(t *testing.T) {
 	if d.LastErrorMessage == "" || strings.Contains(d.LastErrorMessage, "SECRETTOKEN123") || !strings.Contains(d.LastErrorMessage, "invalid session") {
 		t.Errorf("lastErrorMessage %q", d.LastErrorMessage)
 	}
-	if d.ConsecutiveFailures != 20 || d.DisableAfter != 20 || d.Episode != 0 || d.RunID != "run-0020" || d.IntegrationID != streakIntegration {
+	if d.ConsecutiveFailures != 20 || d.DisableAfter != 20 || d.Episode == nil || *d.Episode != 0 || d.RunID != "run-0020" || d.IntegrationID != streakIntegration {
 		t.Errorf("disabled data %+v", d)
 	}
 	if d.FollowUp != (subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: streakIntegration}) {
@@ -274,7 +274,7 @@ func TestBuildEffectsDisabled(t *testing.T) {
 	if eff.Disable == nil || len(eff.Events) != 2 {
 		t.Fatalf("episode 1 did not disable: %+v", eff)
 	}
-	if eff.Disable.Episode != 1 || eff.Events[1].Data.Episode != 1 || eff.Disable.DisabledEventID == cmd.DisabledEventID ||
+	if eff.Disable.Episode != 1 || eff.Events[1].Data.Episode == nil || *eff.Events[1].Data.Episode != 1 || eff.Disable.DisabledEventID == cmd.DisabledEventID ||
 		eff.Disable.DisabledEventID != eff.Events[1].ID {
 		t.Errorf("episode 1 disable %+v, event id %s", eff.Disable, eff.Events[1].ID)
 	}

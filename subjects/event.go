@@ -94,7 +94,7 @@ type EventData struct {
 	Log  []LogEntry    `json:"log,omitempty"`
 
 	// Set on the disabled event only: a summary of the streak.
-	Episode          int            `json:"episode,omitempty"`
+	Episode          *int           `json:"episode,omitempty"`
 	FirstFailureAt   *time.Time     `json:"firstFailureAt,omitempty"`
 	FailuresByKind   map[string]int `json:"failuresByKind,omitempty"`
 	StreakRunIDs     []string       `json:"streakRunIds,omitempty"`

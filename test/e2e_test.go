@@ -218,7 +218,10 @@ func TestBadInputIsDeadLetteredAndChangesNothing(t *testing.T) {
 		b, _ := json.Marshal(m)
 		return b
 	}
-	big := mutate(func(m map[string]any) { m["runId"] = "big"; m["log"] = []any{map[string]any{"message": strings.Repeat("x", 1<<20)}} })
+	big := mutate(func(m map[string]any) {
+		m["runId"] = "big"
+		m["log"] = []any{map[string]any{"message": strings.Repeat("x", 1<<20)}}
+	})
 	cases := []struct {
 		subject, reason string
 		data            []byte
