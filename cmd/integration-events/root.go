@@ -49,6 +49,7 @@ func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {
 	case "json":
 		cfg = zap.NewProductionConfig()
 		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+		cfg.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
 	case "console":
 		cfg = zap.NewDevelopmentConfig()
 		cfg.DisableStacktrace = true

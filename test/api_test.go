@@ -1,0 +1,172 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/subjects"
+)
+
+func TestOperatorListsAndActionsEvents(t *testing.T) {
+	_, nc := startServe(t)
+	acks := subscribe(t, nc, "integrations.actioned.>")
+	for i := range 5 {
+		Publish(t, nc, Failed("api-a", fmt.Sprintf("a%d", i), subjects.StagePerform, 500))
+	}
+	for i := range 3 {
+		Publish(t, nc, Failed("api-b", fmt.Sprintf("b%d", i), subjects.StageValidate, 0))
+	}
+	WaitCounter(t, nc, "api-a", Streak(5, false))
+	WaitCounter(t, nc, "api-b", Streak(3, false))
+	stored := StoredEvents(t, nc)
+	newestFirst := make([]string, len(stored))
+	for i, e := range stored {
+		newestFirst[len(stored)-1-i] = e.ID
+	}
+
+	list := func(req subjects.ListEventsRequest) subjects.ListEventsResponse {
+		t.Helper()
+		var resp subjects.ListEventsResponse
+		if code, msg := Call(t, nc, subjects.EndpointEventsList, req, &resp); code != "" {
+			t.Fatalf("list %+v: %s %s", req, code, msg)
+		}
+		return resp
+	}
+	ids := func(recs []subjects.EventRecord) []string {
+		out := make([]string, len(recs))
+		for i, r := range recs {
+			out[i] = r.ID
+		}
+		return out
+	}
+
+	if got := ids(list(subjects.ListEventsRequest{}).Data); !slices.Equal(got, newestFirst) {
+		t.Fatalf("list order %v, want newest first %v", got, newestFirst)
+	}
+	// Pages of 3 cover everything once, in order, and the last has no token.
+	var paged []string
+	req := subjects.ListEventsRequest{PageSize: 3}
+	for pages := 0; ; pages++ {
+		resp := list(req)
+		paged = append(paged, ids(resp.Data)...)
+		if resp.NextToken == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		req.NextToken = resp.NextToken
+	}
+	if !slices.Equal(paged, newestFirst) {
+		t.Fatalf("paged %v, want %v", paged, newestFirst)
+	}
+	if n := len(list(subjects.ListEventsRequest{EventName: "integration.validation.error"}).Data); n != 3 {
+		t.Fatalf("%d validation events, want 3", n)
+	}
+	recs := list(subjects.ListEventsRequest{IntegrationID: "api-a"}).Data
+	if len(recs) != 5 || recs[0].EventName != "integration.perform.error" || recs[0].DtActioned != nil || len(recs[0].Data) == 0 {
+		t.Fatalf("api-a events: %+v", recs)
+	}
+
+	var acted subjects.ActionEventsResponse
+	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{newestFirst[0], newestFirst[1], "no-such-event"}, ActionedBy: "ana", Note: "rotated the key"}, &acted); code != "" {
+		t.Fatalf("action: %s %s", code, msg)
+	}
+	if len(acted.Actioned) != 2 || len(acted.AlreadyActioned) != 0 || !slices.Equal(acted.NotFound, []string{"no-such-event"}) {
+		t.Fatalf("first action: %+v", acted)
+	}
+	first := *acted.Actioned[0].DtActioned
+	time.Sleep(5 * time.Millisecond)
+	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{newestFirst[0], newestFirst[2]}, ActionedBy: "bo"}, &acted); code != "" {
+		t.Fatalf("action: %s %s", code, msg)
+	}
+	if len(acted.Actioned) != 1 || acted.Actioned[0].ID != newestFirst[2] || len(acted.AlreadyActioned) != 1 ||
+		!acted.AlreadyActioned[0].DtActioned.Equal(first) || acted.AlreadyActioned[0].ActionedBy != "ana" {
+		t.Fatalf("second action: %+v", acted)
+	}
+
+	if got := ids(list(subjects.ListEventsRequest{}).Data); !slices.Equal(got, newestFirst[3:]) {
+		t.Fatalf("not-actioned list %v, want %v", got, newestFirst[3:])
+	}
+	all := list(subjects.ListEventsRequest{IncludeActioned: true}).Data
+	if len(all) != len(newestFirst) || all[0].DtActioned == nil || all[0].ActionedBy != "ana" || all[0].Note != "rotated the key" || all[3].DtActioned != nil {
+		t.Fatalf("include actioned: %+v", all[:4])
+	}
+
+	got := acks.waitCount(t, 3)
+	for _, m := range got {
+		e := DecodeEvent(t, m)
+		var a subjects.Actioned
+		if err := json.Unmarshal(e.Raw, &struct {
+			Data *subjects.Actioned `json:"data"`
+		}{&a}); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type != subjects.ActionedType || !slices.Contains(newestFirst[:3], a.EventID) || a.EventName == "" || a.ActionedBy == "" || a.DtActioned.IsZero() {
+			t.Fatalf("acknowledgement %s: %+v", e.Type, a)
+		}
+	}
+
+	var rec subjects.EventRecord
+	if code, _ := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: newestFirst[0]}, &rec); code != "" || rec.ID != newestFirst[0] || rec.DtActioned == nil {
+		t.Fatalf("get: %s %+v", code, rec)
+	}
+	var d subjects.EventData
+	if err := json.Unmarshal(rec.Data, &d); err != nil || d.RunID == "" || d.Message == "" {
+		t.Fatalf("get data: %v %+v", err, d)
+	}
+}
+
+func TestBadAPIRequestsAreRefusedAndChangeNothing(t *testing.T) {
+	_, nc := startServe(t)
+	Publish(t, nc, Failed("api-c", "c1", subjects.StageMap, 0))
+	before := WaitCounter(t, nc, "api-c", Streak(1, false))
+	ids101 := make([]string, 101)
+	for i := range ids101 {
+		ids101[i] = fmt.Sprint("id", i)
+	}
+	cases := []struct {
+		endpoint, code, msg string
+		req                 any
+	}{
+		{subjects.EndpointEventsList, "400", "pageSize 101", subjects.ListEventsRequest{PageSize: 101}},
+		{subjects.EndpointEventsList, "400", "pageSize -1", subjects.ListEventsRequest{PageSize: -1}},
+		{subjects.EndpointEventsList, "400", "event name", subjects.ListEventsRequest{EventName: "integration.bogus.error"}},
+		{subjects.EndpointEventsList, "400", "integrationId", subjects.ListEventsRequest{IntegrationID: "a.b"}},
+		{subjects.EndpointEventsList, "400", "nextToken", subjects.ListEventsRequest{NextToken: "garbage"}},
+		{subjects.EndpointEventsList, "400", "unknown field", `{"includeActionned": true}`},
+		{subjects.EndpointEventsList, "400", "not valid JSON", `{"pageSize": `},
+		{subjects.EndpointEventsGet, "400", "id is required", `{}`},
+		{subjects.EndpointEventsGet, "404", "not found", subjects.GetEventRequest{ID: "00000000-0000-0000-0000-000000000000"}},
+		{subjects.EndpointEventsAction, "400", "ids must hold", subjects.ActionEventsRequest{ActionedBy: "x"}},
+		{subjects.EndpointEventsAction, "400", "ids must hold", subjects.ActionEventsRequest{IDs: ids101, ActionedBy: "x"}},
+		{subjects.EndpointEventsAction, "400", "actionedBy is required", subjects.ActionEventsRequest{IDs: []string{"x"}}},
+		{subjects.EndpointIntegrationGet, "404", "no runs recorded", subjects.IntegrationRequest{IntegrationID: "never-ran"}},
+		{subjects.EndpointIntegrationGet, "400", "integrationId", subjects.IntegrationRequest{}},
+		{subjects.EndpointIntegrationEnable, "404", "no runs recorded", subjects.EnableIntegrationRequest{IntegrationID: "never-ran", EnabledBy: "x"}},
+		{subjects.EndpointIntegrationEnable, "400", "enabledBy is required", subjects.EnableIntegrationRequest{IntegrationID: "api-c"}},
+		{subjects.EndpointIntegrationEnable, "400", "integrationId", subjects.EnableIntegrationRequest{IntegrationID: "bad id", EnabledBy: "x"}},
+	}
+	for i, c := range cases {
+		code, msg := Call(t, nc, c.endpoint, c.req, nil)
+		if code != c.code || !strings.Contains(msg, c.msg) {
+			t.Errorf("case %d %s: got %s %q, want %s containing %q", i, c.endpoint, code, msg, c.code, c.msg)
+		}
+	}
+	after, _ := Counter(t, nc, "api-c")
+	if after.ConsecutiveFailures != before.ConsecutiveFailures || after.LastEnableSeq != 0 || after.UpdatedAt != before.UpdatedAt {
+		t.Fatalf("a bad request changed the counter: %+v -> %+v", before, after)
+	}
+	if _, ok := Counter(t, nc, "never-ran"); ok {
+		t.Fatal("a bad request created a counter")
+	}
+	var page subjects.ListEventsResponse
+	Call(t, nc, subjects.EndpointEventsList, subjects.ListEventsRequest{}, &page)
+	if len(page.Data) != 1 || page.Data[0].DtActioned != nil {
+		t.Fatalf("events changed: %+v", page.Data)
+	}
+}

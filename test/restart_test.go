@@ -1,0 +1,130 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// publishDurably publishes o through JetStream and retries until the server
+// acknowledges it, as a careful runner would: across a crash of serve and its
+// embedded server, a retry after a lost acknowledgement may store it twice.
+func publishDurably(ctx context.Context, js jetstream.JetStream, o subjects.RunOutcome) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.Publish(pctx, subjects.Default().Run(o.IntegrationID), b)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestKilledMidStreamLosesAndDoublesNothing kills serve with SIGKILL twice
+// while a runner publishes, restarts it on the same data directory, and
+// compares the final counters, events and disable commands with the model.
+func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
+	const disableAfter = 5
+	w := NewWorkload(WorkloadConfig{Seed: 42, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
+	model := w.Model(disableAfter)
+	dir, listen := t.TempDir(), FreePort(t)
+	flags := []string{"--disable-after", fmt.Sprint(disableAfter)}
+	s := StartServe(t, dir, listen, flags...)
+
+	nc, err := nats.Connect(s.URL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var sent atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for _, o := range w.Outcomes {
+			if err := publishDurably(ctx, js, o); err != nil {
+				done <- err
+				return
+			}
+			sent.Add(1)
+		}
+		done <- nil
+	}()
+	for _, at := range []int64{1000, 2000} {
+		CheckFor(t, time.Minute, 5*time.Millisecond, func() error {
+			if n := sent.Load(); n < at {
+				return fmt.Errorf("%d sent", n)
+			}
+			return nil
+		})
+		s.Kill()
+		t.Logf("killed serve (pid %d) after %d outcomes", s.PID(), sent.Load())
+		s = StartServe(t, dir, listen, flags...)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	CheckFor(t, 90*time.Second, 100*time.Millisecond, func() error {
+		var diffs []string
+		for _, id := range model.Integrations() {
+			c, ok := Counter(t, nc, id)
+			if !ok {
+				diffs = append(diffs, id+": no counter")
+			} else if d := model.Diff(id, c); d != "" {
+				diffs = append(diffs, d)
+			}
+		}
+		if len(diffs) > 0 {
+			return errors.New(strings.Join(diffs[:min(5, len(diffs))], "; "))
+		}
+		return nil
+	})
+	stored := StoredEvents(t, nc)
+	got := map[string]int{}
+	for _, e := range stored {
+		got[e.ID]++
+		if want, ok := model.Events[e.ID]; !ok || want != e.Type {
+			t.Errorf("unexpected event %s %s on %s", e.ID, e.Type, e.Subject)
+		}
+	}
+	for id, name := range model.Events {
+		if got[id] != 1 {
+			t.Errorf("event %s (%s) stored %d times, want 1", id, name, got[id])
+		}
+	}
+	disables := map[string]int{}
+	for _, m := range Stored(t, nc, store.StreamCommands) {
+		if strings.Contains(m.Subject, ".disable.") {
+			disables[m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]]++
+		}
+	}
+	for _, id := range model.Integrations() {
+		if disables[id] != model.Disables[id] {
+			t.Errorf("%s: %d disable commands, model says %d", id, disables[id], model.Disables[id])
+		}
+	}
+	t.Logf("%d outcomes (%d stored with retries), %d events, %d disable commands; 2 kills", len(w.Outcomes), len(Stored(t, nc, store.StreamRuns)), len(stored), len(model.Disables))
+	if err := s.Terminate(30 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
