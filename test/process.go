@@ -84,9 +84,15 @@ type Serve struct {
 // still running.
 func StartServe(t testing.TB, dataDir, listen string, extra ...string) *Serve {
 	t.Helper()
+	return StartServeEnv(t, nil, dataDir, listen, extra...)
+}
+
+// StartServeEnv is StartServe with extra environment variables.
+func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...string) *Serve {
+	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--nats-listen", listen, "--log-format", "json"}, extra...)
 	cmd := exec.Command(Binary(t), args...)
-	cmd.Env = append(os.Environ(), "NATS_URL=")
+	cmd.Env = append(append(os.Environ(), "NATS_URL="), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
