@@ -68,12 +68,13 @@ func (c *Config) Validate() error {
 // which applies its messages one at a time in stream order; lanes run in
 // parallel.
 type Pipeline struct {
-	cfg   Config
-	st    *store.Store
-	subj  subjects.Subjects
-	log   *zap.SugaredLogger
-	lanes []*lane
-	wg    sync.WaitGroup
+	cfg      Config
+	st       *store.Store
+	subj     subjects.Subjects
+	log      *zap.SugaredLogger
+	lanes    []*lane
+	wg       sync.WaitGroup
+	stopOnce sync.Once
 
 	runs, enables *store.Subscription
 	// ready is closed once the runs consumer's ack floor is known.
@@ -112,12 +113,15 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		go l.run()
 	}
 	var err error
-	if p.runs, err = p.st.ConsumeRuns(ctx, p.dispatch(false)); err != nil {
-		p.hardCancel()
+	p.runs, err = p.st.ConsumeRuns(ctx, p.dispatch(false))
+	if err == nil {
+		p.ackFloor = p.runs.AckFloor
+	}
+	close(p.ready)
+	if err != nil {
+		p.Stop(ctx)
 		return err
 	}
-	p.ackFloor = p.runs.AckFloor
-	close(p.ready)
 	if p.enables, err = p.st.ConsumeEnables(ctx, p.dispatch(true)); err != nil {
 		p.Stop(ctx)
 		return err
@@ -127,7 +131,12 @@ func (p *Pipeline) Start(ctx context.Context) error {
 
 // Stop stops consuming and finishes what was delivered. When ctx ends first,
 // unfinished deliveries are left unacknowledged, for redelivery.
+// Stop is safe to call more than once.
 func (p *Pipeline) Stop(ctx context.Context) {
+	p.stopOnce.Do(func() { p.stop(ctx) })
+}
+
+func (p *Pipeline) stop(ctx context.Context) {
 	for _, s := range []*store.Subscription{p.runs, p.enables} {
 		if s != nil {
 			s.Stop(ctx)

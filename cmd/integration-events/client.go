@@ -47,6 +47,17 @@ func (f *clientFlags) connect() (*apiClient, error) {
 	return &apiClient{nc: nc, subj: subj}, nil
 }
 
+// request connects, calls endpoint with req, decodes the reply into resp
+// and closes the connection.
+func (f *clientFlags) request(endpoint string, req, resp any) error {
+	c, err := f.connect()
+	if err != nil {
+		return err
+	}
+	defer c.nc.Close()
+	return c.call(endpoint, req, resp)
+}
+
 // call sends req to endpoint and decodes the reply into resp, turning a micro
 // error reply into an error.
 func (c *apiClient) call(endpoint string, req, resp any) error {
@@ -82,13 +93,8 @@ func eventsCmd() *cobra.Command {
 		Short: "List events, newest first (not actioned ones unless --include-actioned).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.nc.Close()
 			var resp subjects.ListEventsResponse
-			if err := c.call(subjects.EndpointEventsList, req, &resp); err != nil {
+			if err := cf.request(subjects.EndpointEventsList, req, &resp); err != nil {
 				return err
 			}
 			if asJSON {
@@ -115,14 +121,9 @@ func eventsCmd() *cobra.Command {
 		Short: "Mark events as actioned.",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, ids []string) error {
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.nc.Close()
 			areq.IDs = ids
 			var resp subjects.ActionEventsResponse
-			if err := c.call(subjects.EndpointEventsAction, areq, &resp); err != nil {
+			if err := cf.request(subjects.EndpointEventsAction, areq, &resp); err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), resp)
@@ -137,13 +138,8 @@ func eventsCmd() *cobra.Command {
 		Short: "Show one event with its data.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.nc.Close()
 			var rec subjects.EventRecord
-			if err := c.call(subjects.EndpointEventsGet, subjects.GetEventRequest{ID: args[0]}, &rec); err != nil {
+			if err := cf.request(subjects.EndpointEventsGet, subjects.GetEventRequest{ID: args[0]}, &rec); err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), rec)
@@ -185,13 +181,8 @@ func integrationsCmd() *cobra.Command {
 		Short: "Show an integration's failure counter.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.nc.Close()
 			var rec subjects.FailureCounter
-			if err := c.call(subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: args[0]}, &rec); err != nil {
+			if err := cf.request(subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: args[0]}, &rec); err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), rec)
@@ -203,17 +194,12 @@ func integrationsCmd() *cobra.Command {
 		Short: "Re-enable an integration once its cause is fixed: resets the streak and opens a new episode.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.nc.Close()
 			ereq.IntegrationID = args[0]
 			if ereq.EnabledBy == "" {
 				ereq.EnabledBy = os.Getenv("USER")
 			}
 			var rec subjects.FailureCounter
-			if err := c.call(subjects.EndpointIntegrationEnable, ereq, &rec); err != nil {
+			if err := cf.request(subjects.EndpointIntegrationEnable, ereq, &rec); err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), rec)
