@@ -3,9 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,46 +82,8 @@ func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	CheckFor(t, 90*time.Second, 100*time.Millisecond, func() error {
-		var diffs []string
-		for _, id := range model.Integrations() {
-			c, ok := Counter(t, nc, id)
-			if !ok {
-				diffs = append(diffs, id+": no counter")
-			} else if d := model.Diff(id, c); d != "" {
-				diffs = append(diffs, d)
-			}
-		}
-		if len(diffs) > 0 {
-			return errors.New(strings.Join(diffs[:min(5, len(diffs))], "; "))
-		}
-		return nil
-	})
-	stored := StoredEvents(t, nc)
-	got := map[string]int{}
-	for _, e := range stored {
-		got[e.ID]++
-		if want, ok := model.Events[e.ID]; !ok || want != e.Type {
-			t.Errorf("unexpected event %s %s on %s", e.ID, e.Type, e.Subject)
-		}
-	}
-	for id, name := range model.Events {
-		if got[id] != 1 {
-			t.Errorf("event %s (%s) stored %d times, want 1", id, name, got[id])
-		}
-	}
-	disables := map[string]int{}
-	for _, m := range Stored(t, nc, store.StreamCommands) {
-		if strings.Contains(m.Subject, ".disable.") {
-			disables[m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]]++
-		}
-	}
-	for _, id := range model.Integrations() {
-		if disables[id] != model.Disables[id] {
-			t.Errorf("%s: %d disable commands, model says %d", id, disables[id], model.Disables[id])
-		}
-	}
-	t.Logf("%d outcomes (%d stored with retries), %d events, %d disable commands; 2 kills", len(w.Outcomes), len(Stored(t, nc, store.StreamRuns)), len(stored), len(model.Disables))
+	checkModel(t, nc, model)
+	t.Logf("%d outcomes (%d stored with retries), %d events expected and found; 2 kills", len(w.Outcomes), len(Stored(t, nc, store.StreamRuns)), len(model.Events))
 	if err := s.Terminate(30 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}

@@ -1,0 +1,120 @@
+package test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// checkModel waits until every counter matches the model, then checks that
+// the stored events and disable commands are exactly the model's.
+func checkModel(t *testing.T, nc *nats.Conn, model *Model) {
+	t.Helper()
+	CheckFor(t, 2*time.Minute, 100*time.Millisecond, func() error {
+		var diffs []string
+		for _, id := range model.Integrations() {
+			c, ok := Counter(t, nc, id)
+			if !ok {
+				diffs = append(diffs, id+": no counter")
+			} else if d := model.Diff(id, c); d != "" {
+				diffs = append(diffs, d)
+			}
+		}
+		if len(diffs) > 0 {
+			return fmt.Errorf("%d differences: %s", len(diffs), strings.Join(diffs[:min(5, len(diffs))], "; "))
+		}
+		return nil
+	})
+	got := map[string]int{}
+	for _, e := range StoredEvents(t, nc) {
+		got[e.ID]++
+		if want, ok := model.Events[e.ID]; !ok || want != e.Type {
+			t.Errorf("unexpected event %s %s on %s", e.ID, e.Type, e.Subject)
+		}
+	}
+	for id, name := range model.Events {
+		if got[id] != 1 {
+			t.Errorf("event %s (%s) stored %d times, want 1", id, name, got[id])
+		}
+	}
+	disables := map[string]int{}
+	for _, m := range Stored(t, nc, store.StreamCommands) {
+		if strings.Contains(m.Subject, ".disable.") {
+			disables[m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]]++
+		}
+	}
+	for _, id := range model.Integrations() {
+		if disables[id] != model.Disables[id] {
+			t.Errorf("%s: %d disable commands, model says %d", id, disables[id], model.Disables[id])
+		}
+	}
+}
+
+// TestServeOnAClusterSurvivesNodeLoss runs serve against a 3-node cluster
+// with replicated streams, stops one node while a runner publishes, brings it
+// back, and compares the final state with the model.
+func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
+	const disableAfter = 5
+	c := StartCluster(t, 3)
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter))
+	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, name := range []string{store.StreamRuns, store.StreamEvents, store.StreamCommands, "KV_" + store.BucketCounters} {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := st.CachedInfo().Config.Replicas; r != 3 {
+			t.Fatalf("%s has %d replicas, want 3", name, r)
+		}
+	}
+
+	w := NewWorkload(WorkloadConfig{Seed: 7, Integrations: 60, Outcomes: 1500, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
+	var sent atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for _, o := range w.Outcomes {
+			if err := publishDurably(ctx, js, o); err != nil {
+				done <- err
+				return
+			}
+			sent.Add(1)
+		}
+		done <- nil
+	}()
+	waitSent := func(n int64) {
+		CheckFor(t, time.Minute, 5*time.Millisecond, func() error {
+			if got := sent.Load(); got < n {
+				return fmt.Errorf("%d sent", got)
+			}
+			return nil
+		})
+	}
+	waitSent(400)
+	c.Stop(1)
+	t.Logf("stopped node 2 after %d outcomes", sent.Load())
+	waitSent(1000)
+	c.Restart(1)
+	t.Logf("node 2 back after %d outcomes", sent.Load())
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkModel(t, nc, w.Model(disableAfter))
+	if err := s.Terminate(30 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("SIGTERM: %v\n%s", err, s.Output())
+	}
+}
