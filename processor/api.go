@@ -268,12 +268,12 @@ func (a *API) enableIntegration(ctx context.Context, data []byte) (any, error) {
 	} else if rev == 0 {
 		return nil, notFound("integration %q has no runs recorded", req.IntegrationID)
 	}
-	cmd := subjects.EnableCommand{IntegrationID: req.IntegrationID, EnabledBy: req.EnabledBy, Reason: req.Reason, Time: time.Now().UTC()}
+	cmd := subjects.EnableCommand{ID: uuid.NewString(), IntegrationID: req.IntegrationID, EnabledBy: req.EnabledBy, Reason: req.Reason, Time: time.Now().UTC()}
 	b, err := json.Marshal(cmd)
 	if err != nil {
 		return nil, err
 	}
-	seq, err := a.st.PublishCommand(ctx, a.subj.Enable(req.IntegrationID), "enable-"+uuid.NewString(), b)
+	seq, err := a.st.PublishCommand(ctx, a.subj.Enable(req.IntegrationID), "enable-"+cmd.ID, b)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,8 @@ func (a *API) enableIntegration(ctx context.Context, data []byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c.LastEnableSeq >= seq {
+		// Applied, or overtaken by a later enable, which did the same.
+		if c.LastEnableID == cmd.ID || (c.EnabledAt != nil && c.EnabledAt.After(cmd.Time)) {
 			return c, nil
 		}
 		if time.Now().After(deadline) {

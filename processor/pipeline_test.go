@@ -30,9 +30,18 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 	const id = "crashy"
 	test.Publish(t, nc, test.Failed(id, "r1", subjects.StagePerform, 500))
 
+	first, err := st.NextRun(ctx, id, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := subjects.Default().ParsePartitioned(first.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// A processor that takes outcome 1 and dies before acknowledging it.
 	delivered := make(chan uint64, 1)
-	sub, err := st.ConsumeRuns(ctx, func(d *store.Delivery) { delivered <- d.Seq })
+	sub, err := st.ConsumePartition(ctx, pm.Partition, func(d *store.Delivery) { delivered <- d.Seq })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +49,9 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 		t.Fatalf("delivered sequence %d", seq)
 	}
 	sub.Stop(ctx)
+	if err := sub.Unpin(ctx); err != nil {
+		t.Fatal(err)
+	}
 	test.Publish(t, nc, test.Succeeded(id, "ok2"))
 
 	p, err := processor.NewPipeline(processor.Config{}, st, zap.NewNop())

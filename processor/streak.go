@@ -60,14 +60,15 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 	return c, t
 }
 
-// Enable applies an enable command stored at commands-stream sequence seq: it
+// Enable applies an enable command stored at stream sequence seq: it
 // resets the streak and, when the integration was disabled, re-enables it and
 // opens a new episode. reopened says whether it did the latter.
 func Enable(c subjects.FailureCounter, cmd subjects.EnableCommand, seq uint64, disableAfter int) (next subjects.FailureCounter, reopened bool) {
 	c = cloneCounter(c)
 	c.IntegrationID = cmd.IntegrationID
 	c.DisableAfter = disableAfter
-	c.LastEnableSeq = seq
+	c.LastAppliedSeq = seq
+	c.LastEnableID = cmd.ID
 	resetStreak(&c)
 	if c.Disabled {
 		c.Disabled = false

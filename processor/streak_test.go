@@ -50,10 +50,11 @@ func failureWithMessage(stage subjects.Stage, status int, msg string) *subjects.
 	return f
 }
 
-// machine drives the state machine and remembers the sequence numbers.
+// machine drives the state machine and remembers the stream sequence:
+// outcomes and enables share one partition log.
 type machine struct {
 	c            subjects.FailureCounter
-	seq, cmdSeq  uint64
+	seq          uint64
 	disableAfter int
 }
 
@@ -67,9 +68,9 @@ func (m *machine) apply(o *subjects.RunOutcome) processor.Transition {
 }
 
 func (m *machine) enable(by string, at time.Time) bool {
-	m.cmdSeq++
+	m.seq++
 	var reopened bool
-	m.c, reopened = processor.Enable(m.c, subjects.EnableCommand{IntegrationID: streakIntegration, EnabledBy: by, Time: at}, m.cmdSeq, m.disableAfter)
+	m.c, reopened = processor.Enable(m.c, subjects.EnableCommand{ID: fmt.Sprint("enable-", m.seq), IntegrationID: streakIntegration, EnabledBy: by, Time: at}, m.seq, m.disableAfter)
 	return reopened
 }
 
@@ -269,11 +270,8 @@ func TestEnableOpensNewEpisode(t *testing.T) {
 		len(c.FailuresByKind) != 0 || len(c.StreakRunIDs) != 0 {
 		t.Errorf("streak not reset: %+v", c)
 	}
-	if c.EnabledAt == nil || !c.EnabledAt.Equal(enabledAt) || c.EnabledBy != "ops@example.com" || c.LastEnableSeq != 1 {
-		t.Errorf("enable not recorded: at %v by %q seq %d", c.EnabledAt, c.EnabledBy, c.LastEnableSeq)
-	}
-	if c.LastAppliedSeq != 20 {
-		t.Errorf("Enable moved LastAppliedSeq to %d", c.LastAppliedSeq)
+	if c.EnabledAt == nil || !c.EnabledAt.Equal(enabledAt) || c.EnabledBy != "ops@example.com" || c.LastAppliedSeq != 21 || c.LastEnableID != "enable-21" {
+		t.Errorf("enable not recorded: at %v by %q seq %d id %q", c.EnabledAt, c.EnabledBy, c.LastAppliedSeq, c.LastEnableID)
 	}
 	// The new episode disables again, after a full streak, with a new id.
 	if d := m.failN(t, r, 19); d != 0 {
@@ -321,7 +319,7 @@ func TestEnableWhenNotDisabled(t *testing.T) {
 	}
 	// Enable on a zero counter: nothing to reopen.
 	c, reopened := processor.Enable(subjects.FailureCounter{}, subjects.EnableCommand{IntegrationID: "x"}, 9, 20)
-	if reopened || c.Episode != 0 || c.IntegrationID != "x" || c.LastEnableSeq != 9 || c.DisableAfter != 20 || c.EnabledAt != nil {
+	if reopened || c.Episode != 0 || c.IntegrationID != "x" || c.LastAppliedSeq != 9 || c.DisableAfter != 20 || c.EnabledAt != nil {
 		t.Errorf("Enable on zero counter: %+v, %v", c, reopened)
 	}
 }

@@ -23,10 +23,20 @@ const (
 	// BucketEvents indexes events by id, with their actioned state.
 	BucketEvents = "integration_events"
 
-	// ConsumerRuns and ConsumerEnables are the durable consumers the
-	// pipeline reads from.
-	ConsumerRuns    = "integration-events-runs"
-	ConsumerEnables = "integration-events-enables"
+	// BucketMembers holds one heartbeat per live processor replica.
+	BucketMembers = "integration_processors"
+
+	// ConsumerPartitionPrefix names the durable consumer of each partition
+	// ("integration-events-p3"), and ConsumerUnpartitioned the one that
+	// dead-letters messages on malformed subjects.
+	ConsumerPartitionPrefix = "integration-events-p"
+	ConsumerUnpartitioned   = "integration-events-unpartitioned"
+	// PriorityGroup is the consumers' pinned-client priority group: the
+	// server hands a partition to one replica at a time.
+	PriorityGroup = "processors"
+
+	// DefaultPartitions is the partition count of a deployment.
+	DefaultPartitions = 8
 )
 
 // Config configures the streams and buckets.
@@ -45,8 +55,17 @@ type Config struct {
 	// AckWait is how long a delivered message may stay unacknowledged before
 	// JetStream redelivers it.
 	AckWait time.Duration
-	// MaxAckPending bounds the outcomes in flight in the pipeline.
+	// MaxAckPending bounds the outcomes in flight per partition.
 	MaxAckPending int
+	// Partitions splits INTEGRATION_RUNS by integration. It is fixed for
+	// the life of a deployment: changing it re-partitions new messages only.
+	Partitions int
+	// PinnedTTL is how long a partition stays pinned to a replica that
+	// stopped pulling before the server hands it to another.
+	PinnedTTL time.Duration
+	// MemberTTL is how long a replica counts as live after its last
+	// heartbeat.
+	MemberTTL time.Duration
 }
 
 // DefaultConfig returns the configuration of a single-server deployment.
@@ -76,7 +95,16 @@ func (c *Config) setDefaults() {
 		c.AckWait = 30 * time.Second
 	}
 	if c.MaxAckPending == 0 {
-		c.MaxAckPending = 4096
+		c.MaxAckPending = 1024
+	}
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
+	}
+	if c.PinnedTTL == 0 {
+		c.PinnedTTL = 5 * time.Second
+	}
+	if c.MemberTTL == 0 {
+		c.MemberTTL = 3 * time.Second
 	}
 }
 
@@ -95,6 +123,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ack wait %s is under a second", c.AckWait)
 	case c.MaxAckPending < 1:
 		return errors.New("max ack pending must be positive")
+	case c.Partitions < 1 || c.Partitions > 1024:
+		return fmt.Errorf("partitions %d must be 1 to 1024", c.Partitions)
+	case c.PinnedTTL < time.Second:
+		return fmt.Errorf("pinned TTL %s is under a second", c.PinnedTTL)
+	case c.MemberTTL < time.Second:
+		return fmt.Errorf("member TTL %s is under a second", c.MemberTTL)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,7 +29,10 @@ type Delivery struct {
 	Msg
 	// NumDelivered counts deliveries of this message, 1 the first time.
 	NumDelivered uint64
-	m            jetstream.Msg
+	// AckFloor is the stream sequence at or below which every message of
+	// the consumer was acknowledged when this subscription started.
+	AckFloor uint64
+	m        jetstream.Msg
 }
 
 // Ack acknowledges the delivery.
@@ -42,10 +46,9 @@ type Handler func(*Delivery)
 
 // Subscription is a running consumer.
 type Subscription struct {
-	cc jetstream.ConsumeContext
-	// AckFloor is the stream sequence below which every message was
-	// acknowledged when the subscription started.
-	AckFloor uint64
+	cc       jetstream.ConsumeContext
+	stream   jetstream.Stream
+	consumer string
 }
 
 // Stop stops pulling and waits until the handler has returned for every
@@ -59,36 +62,52 @@ func (s *Subscription) Stop(ctx context.Context) {
 	}
 }
 
-// ConsumeRuns delivers run outcomes to h.
-func (s *Store) ConsumeRuns(ctx context.Context, h Handler) (*Subscription, error) {
-	return s.consume(ctx, StreamRuns, ConsumerRuns, s.subj.Runs(), "Applies integration run outcomes.", h)
+// Unpin releases the consumer's pin, so that the server hands it to another
+// replica at once rather than after the pinned TTL.
+func (s *Subscription) Unpin(ctx context.Context) error {
+	err := s.stream.UnpinConsumer(ctx, s.consumer, PriorityGroup)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("unpin %s: %w", s.consumer, err)
+	}
+	return nil
 }
 
-// ConsumeEnables delivers enable commands to h.
-func (s *Store) ConsumeEnables(ctx context.Context, h Handler) (*Subscription, error) {
-	return s.consume(ctx, StreamCommands, ConsumerEnables, s.subj.Enables(), "Applies enable commands.", h)
+// ConsumePartition delivers the outcomes and enable commands of partition p,
+// in stream order. Replicas may all call it: the consumer's pinned priority
+// group delivers to one of them at a time.
+func (s *Store) ConsumePartition(ctx context.Context, p int, h Handler) (*Subscription, error) {
+	return s.consume(ctx, ConsumerPartitionPrefix+strconv.Itoa(p), "Applies the outcomes and enables of partition "+strconv.Itoa(p)+".", []string{s.subj.Partition(p)}, h)
 }
 
-func (s *Store) consume(ctx context.Context, stream, durable, filter, desc string, h Handler) (*Subscription, error) {
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
-		Durable:       durable,
-		Description:   desc,
-		FilterSubject: filter,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       s.cfg.AckWait,
-		MaxAckPending: s.cfg.MaxAckPending,
+// ConsumeUnpartitioned delivers the messages stored on malformed subjects.
+func (s *Store) ConsumeUnpartitioned(ctx context.Context, h Handler) (*Subscription, error) {
+	return s.consume(ctx, ConsumerUnpartitioned, "Dead-letters messages on malformed subjects.", []string{s.subj.Runs(), s.subj.Unpartitioned()}, h)
+}
+
+func (s *Store) consume(ctx context.Context, durable, desc string, filters []string, h Handler) (*Subscription, error) {
+	cons, err := s.runs.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:        durable,
+		Description:    desc,
+		FilterSubjects: filters,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        s.cfg.AckWait,
+		MaxAckPending:  s.cfg.MaxAckPending,
 		// Failures that are not the input's are retried in place by the
 		// handler, so JetStream must never give up on a message.
-		MaxDeliver: -1,
-		Replicas:   s.cfg.Replicas,
+		MaxDeliver:     -1,
+		Replicas:       s.cfg.Replicas,
+		PriorityGroups: []string{PriorityGroup},
+		PriorityPolicy: jetstream.PriorityPolicyPinned,
+		PinnedTTL:      s.cfg.PinnedTTL,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s on %s: %w", durable, stream, err)
+		return nil, fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s info: %w", durable, err)
 	}
+	floor := info.AckFloor.Stream
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
 		if err != nil {
@@ -96,12 +115,13 @@ func (s *Store) consume(ctx context.Context, stream, durable, filter, desc strin
 			return
 		}
 		h(&Delivery{
-			Msg:          Msg{Stream: stream, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
+			Msg:          Msg{Stream: StreamRuns, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
 			NumDelivered: md.NumDelivered,
+			AckFloor:     floor,
 			m:            m,
 		})
-	}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) {
+	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(256), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 			s.log.Debugw("consumer", "consumer", durable, "error", err)
 			return
 		}
@@ -110,16 +130,16 @@ func (s *Store) consume(ctx context.Context, stream, durable, filter, desc strin
 	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", durable, err)
 	}
-	return &Subscription{cc: cc, AckFloor: info.AckFloor.Stream}, nil
+	return &Subscription{cc: cc, stream: s.runs, consumer: durable}, nil
 }
 
-// NextRun returns the first stored outcome of integrationID at or after
-// stream sequence from, or ErrNotFound.
+// NextRun returns the first stored outcome or enable command of
+// integrationID at or after stream sequence from, or ErrNotFound.
 func (s *Store) NextRun(ctx context.Context, integrationID string, from uint64) (Msg, error) {
 	if from == 0 {
 		from = 1
 	}
-	raw, err := s.runs.GetMsg(ctx, from, jetstream.WithGetMsgSubject(s.subj.Run(integrationID)))
+	raw, err := s.runs.GetMsg(ctx, from, jetstream.WithGetMsgSubject(s.subj.PartitionedOf(integrationID)))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Msg{}, ErrNotFound
 	}

@@ -21,10 +21,11 @@ type Store struct {
 	subj   subjects.Subjects
 	runs   jetstream.Stream
 	events jetstream.Stream
-	// counters, seen and index are the KV buckets.
+	// counters, seen, index and members are the KV buckets.
 	counters jetstream.KeyValue
 	seen     jetstream.KeyValue
 	index    jetstream.KeyValue
+	members  jetstream.KeyValue
 }
 
 // Open creates or updates the streams and buckets (idempotently, so every
@@ -40,25 +41,40 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 	}
 	s := &Store{cfg: cfg, nc: nc, js: js, log: logger.Sugar(), subj: cfg.Subjects}
 	sub := cfg.Subjects
+	// Partition by integration id: the server computes the partition, so
+	// every replica agrees, and enables join their integration's log.
+	partitioned := func(kind string) string {
+		return fmt.Sprintf("%s{{partition(%d,1)}}.%s.{{wildcard(1)}}", sub.PartitionedPrefix(), cfg.Partitions, kind)
+	}
 	streams := []jetstream.StreamConfig{
 		{
+			Name:        StreamCommands,
+			Description: "Disable and enable commands.",
+			Subjects:    []string{sub.Commands()},
+			MaxAge:      cfg.EventRetention,
+			Duplicates:  10 * time.Minute,
+		},
+		{
 			Name:        StreamRuns,
-			Description: "Integration run outcomes, as runners published them.",
+			Description: "Integration run outcomes and enable commands, partitioned by integration.",
 			Subjects:    []string{sub.Runs()},
-			MaxAge:      cfg.RunRetention,
-			Duplicates:  2 * time.Minute,
+			SubjectTransform: &jetstream.SubjectTransformConfig{
+				Source: sub.RunsPrefix() + "*", Destination: partitioned(subjects.StoredRun),
+			},
+			Sources: []*jetstream.StreamSource{{
+				Name: StreamCommands,
+				SubjectTransforms: []jetstream.SubjectTransformConfig{
+					{Source: sub.EnablePrefix() + "*", Destination: partitioned(subjects.StoredEnable)},
+					{Source: sub.EnablePrefix() + "*.>", Destination: sub.Root + ".unpartitioned.enable.{{wildcard(1)}}.>"},
+				},
+			}},
+			MaxAge:     cfg.RunRetention,
+			Duplicates: 2 * time.Minute,
 		},
 		{
 			Name:        StreamEvents,
 			Description: "Integration error events and actioned acknowledgements.",
 			Subjects:    []string{sub.Events(), sub.ActionedAll()},
-			MaxAge:      cfg.EventRetention,
-			Duplicates:  10 * time.Minute,
-		},
-		{
-			Name:        StreamCommands,
-			Description: "Disable and enable commands.",
-			Subjects:    []string{sub.Commands()},
 			MaxAge:      cfg.EventRetention,
 			Duplicates:  10 * time.Minute,
 		},
@@ -92,6 +108,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 		{&s.counters, jetstream.KeyValueConfig{Bucket: BucketCounters, Description: "Failure streak per integration.", History: 5}},
 		{&s.seen, jetstream.KeyValueConfig{Bucket: BucketSeenRuns, Description: "Run ids seen in the resend window.", TTL: cfg.ResendWindow}},
 		{&s.index, jetstream.KeyValueConfig{Bucket: BucketEvents, Description: "Events by id, with their actioned state.", TTL: cfg.EventRetention}},
+		{&s.members, jetstream.KeyValueConfig{Bucket: BucketMembers, Description: "Heartbeats of live processor replicas.", TTL: cfg.MemberTTL}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage
@@ -102,8 +119,17 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 		}
 		*b.kv = kv
 	}
+	// Consumers of the layout before partitioning would hold messages forever.
+	for stream, name := range map[string]string{StreamRuns: "integration-events-runs", StreamCommands: "integration-events-enables"} {
+		if err := js.DeleteConsumer(ctx, stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, fmt.Errorf("remove old consumer %s: %w", name, err)
+		}
+	}
 	return s, nil
 }
+
+// Partitions returns the partition count.
+func (s *Store) Partitions() int { return s.cfg.Partitions }
 
 // Subjects returns the subjects the store was opened with.
 func (s *Store) Subjects() subjects.Subjects { return s.subj }

@@ -113,6 +113,8 @@ type DisableCommand struct {
 // EnableCommand re-enables an integration: the processor resets its streak
 // and, when it was disabled, opens a new episode.
 type EnableCommand struct {
+	// ID identifies the command; the API sets it to see when it is applied.
+	ID            string    `json:"id,omitempty"`
 	IntegrationID string    `json:"integrationId"`
 	EnabledBy     string    `json:"enabledBy,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
@@ -172,12 +174,12 @@ type FailureCounter struct {
 	StreakRunIDs []string   `json:"streakRunIds,omitempty"`
 	EnabledAt    *time.Time `json:"enabledAt,omitempty"`
 	EnabledBy    string     `json:"enabledBy,omitempty"`
+	// LastEnableID is the id of the last enable command applied.
+	LastEnableID string `json:"lastEnableId,omitempty"`
 	// LastAppliedSeq is the INTEGRATION_RUNS sequence of the last outcome
-	// applied, and LastEnableSeq the INTEGRATION_COMMANDS sequence of the
-	// last enable: a redelivered message at or below them is not applied
-	// again.
+	// or enable applied: a redelivered message at or below it is not
+	// applied again.
 	LastAppliedSeq uint64    `json:"lastAppliedSeq"`
-	LastEnableSeq  uint64    `json:"lastEnableSeq,omitempty"`
 	UpdatedAt      time.Time `json:"updatedAt"`
 }
 

@@ -158,7 +158,7 @@ func TestBadAPIRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		}
 	}
 	after, _ := Counter(t, nc, "api-c")
-	if after.ConsecutiveFailures != before.ConsecutiveFailures || after.LastEnableSeq != 0 || after.UpdatedAt != before.UpdatedAt {
+	if after.ConsecutiveFailures != before.ConsecutiveFailures || after.LastEnableID != "" || after.UpdatedAt != before.UpdatedAt {
 		t.Fatalf("a bad request changed the counter: %+v -> %+v", before, after)
 	}
 	if _, ok := Counter(t, nc, "never-ran"); ok {
