@@ -2,6 +2,7 @@ package subjects
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -88,4 +89,12 @@ func (s Subjects) OriginalOf(stored string) string {
 		return s.EnablePrefix() + rest
 	}
 	return stored
+}
+
+// PartitionOf is the partition of integrationID among n, as the server's
+// {{partition(n,1)}} transform computes it (FNV-1a of the id token).
+func PartitionOf(integrationID string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(integrationID))
+	return int(h.Sum32() % uint32(n))
 }

@@ -3,6 +3,7 @@ package test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -164,4 +165,26 @@ func (s *Serve) Terminate(timeout time.Duration) error {
 		s.Kill()
 		return fmt.Errorf("serve did not exit within %s of SIGTERM", timeout)
 	}
+}
+
+// Partitions returns the partitions the process holds now, read from its
+// "partition acquired" and "partition released" log lines.
+func (s *Serve) Partitions() map[int]bool {
+	held := map[int]bool{}
+	for _, line := range strings.Split(s.Output(), "\n") {
+		var l struct {
+			Msg       string `json:"msg"`
+			Partition int    `json:"partition"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil {
+			continue
+		}
+		switch l.Msg {
+		case "partition acquired":
+			held[l.Partition] = true
+		case "partition released":
+			delete(held, l.Partition)
+		}
+	}
+	return held
 }

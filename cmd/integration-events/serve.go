@@ -69,6 +69,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&root, "subject-root", subjects.DefaultRoot, "root token of every subject")
 	f.DurationVar(&cfg.Store.EventRetention, "event-retention", cfg.Store.EventRetention, "how long events are kept")
 	f.IntVar(&cfg.Store.Replicas, "replicas", cfg.Store.Replicas, "replicas of every stream and KV bucket (3 on a 3-node cluster)")
+	f.IntVar(&cfg.Store.Partitions, "partitions", cfg.Store.Partitions, "partitions of INTEGRATION_RUNS; fixed for the life of a deployment, the same on every replica")
 	f.IntVar(&cfg.Pipeline.Lanes, "lanes", cfg.Pipeline.Lanes, "integrations worked on at once")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")

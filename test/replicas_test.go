@@ -1,0 +1,151 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// waitSplit waits until the replicas hold disjoint sets of partitions that
+// together cover all of them, each holding its fair share.
+func waitSplit(t *testing.T, partitions int, replicas ...*Serve) {
+	t.Helper()
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		seen := map[int]bool{}
+		var shares []string
+		for _, r := range replicas {
+			held := r.Partitions()
+			if n := len(held); n < partitions/len(replicas) || n > (partitions+len(replicas)-1)/len(replicas) {
+				return fmt.Errorf("replica %d holds %d partitions", r.PID(), n)
+			}
+			for p := range held {
+				if seen[p] {
+					return fmt.Errorf("partition %d held twice", p)
+				}
+				seen[p] = true
+			}
+			shares = append(shares, fmt.Sprint(sortedKeys(held)))
+		}
+		if len(seen) != partitions {
+			return fmt.Errorf("%d of %d partitions held: %s", len(seen), partitions, strings.Join(shares, " "))
+		}
+		return nil
+	})
+}
+
+func sortedKeys(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// probeIn returns an integration id that falls in partition p.
+func probeIn(p, partitions int, tag string) string {
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("probe-%s-%d", tag, i)
+		if subjects.PartitionOf(id, partitions) == p {
+			return id
+		}
+	}
+}
+
+// TestReplicasSplitPartitionsAndFailOver runs two replicas on a 3-node
+// cluster, kills one with SIGKILL under load and measures how long its
+// partitions take to be processed again, adds a third replica without
+// restarting the others, stops one with SIGTERM, and compares the final state
+// with the model.
+func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
+	const disableAfter, partitions = 5, 8
+	c := StartCluster(t, 3)
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter)}
+	start := func() *Serve { return StartServe(t, t.TempDir(), "127.0.0.1:0", flags...) }
+	a := start()
+	b := start()
+	waitSplit(t, partitions, a, b)
+
+	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	w := NewWorkload(WorkloadConfig{Seed: 11, Integrations: 200, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
+	var sent atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for _, o := range w.Outcomes {
+			if err := publishDurably(ctx, js, o); err != nil {
+				done <- err
+				return
+			}
+			sent.Add(1)
+		}
+		done <- nil
+	}()
+	waitSent := func(n int64) {
+		CheckFor(t, 2*time.Minute, 5*time.Millisecond, func() error {
+			if got := sent.Load(); got < n {
+				return fmt.Errorf("%d sent", got)
+			}
+			return nil
+		})
+	}
+	model := w.Model(disableAfter)
+
+	// Kill a: its partitions must be processed again by b within 10 s.
+	waitSent(800)
+	victim := sortedKeys(a.Partitions())[0]
+	probe := probeIn(victim, partitions, "kill")
+	killed := time.Now()
+	a.Kill()
+	if err := publishDurably(ctx, js, Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
+		t.Fatal(err)
+	}
+	model.Apply(Failed(probe, "probe-1", subjects.StagePerform, 500))
+	WaitCounter(t, nc, probe, Streak(1, false))
+	failover := time.Since(killed)
+	t.Logf("SIGKILL of one replica: partition %d processed again after %s", victim, failover.Round(time.Millisecond))
+	if failover > 10*time.Second {
+		t.Errorf("fail-over took %s, over 10s", failover)
+	}
+	waitSplit(t, partitions, b)
+
+	// Add c: it takes half the partitions over while b keeps running.
+	waitSent(1600)
+	cc := start()
+	waitSplit(t, partitions, b, cc)
+	t.Logf("third replica took %d partitions", len(cc.Partitions()))
+
+	// SIGTERM b: a clean hand-over to c.
+	waitSent(2400)
+	handed := time.Now()
+	if err := b.Terminate(40 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	waitSplit(t, partitions, cc)
+	t.Logf("SIGTERM hand-over: replica c holds all partitions %s after the signal", time.Since(handed).Round(time.Millisecond))
+
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkModel(t, nc, model)
+	info, err := js.Stream(ctx, store.StreamRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d outcomes published, %d stored messages (with retries and enables), 1 SIGKILL, 1 SIGTERM, 1 replica added", len(w.Outcomes)+1, info.CachedInfo().State.Msgs)
+}
