@@ -443,7 +443,8 @@ func (l *lane) apply(ctx context.Context, w work) error {
 		e.caughtUp = true
 	}
 	if w.d.Seq <= e.c.LastAppliedSeq {
-		return nil // a redelivery of what is already applied
+		l.p.log.Debugw("already applied, skipped", "integration", id, "seq", w.d.Seq, "numDelivered", w.d.NumDelivered)
+		return nil
 	}
 	return l.applyStored(ctx, e, w.m, w.d.Msg)
 }

@@ -1,0 +1,49 @@
+package test
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestLateAcksAreRedeliveredAndAppliedOnce gives serve a one-second ack wait
+// and a single lane, and a backlog much larger than it applies in a second:
+// JetStream redelivers messages still queued in the lane, and every one must
+// be applied exactly once.
+func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
+	const disableAfter = 5
+	srv := StartServer(t)
+	flags := []string{"--nats-url", srv.ClientURL(), "--ack-wait", "1s", "--lanes", "1", "--log-level", "debug", "--disable-after", strconv.Itoa(disableAfter)}
+	// A first start creates the streams; the backlog builds while serve is down.
+	if err := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...).Terminate(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	nc := Connect(t, srv.ClientURL())
+	js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	w := NewWorkload(WorkloadConfig{Seed: 3, Integrations: 300, Outcomes: 6000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.02})
+	for _, o := range w.Outcomes {
+		b, _ := json.Marshal(o)
+		if _, err := js.PublishAsync(subjects.Default().Run(o.IntegrationID), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		t.Fatal("burst not acknowledged")
+	}
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
+	checkModel(t, nc, w.Model(disableAfter))
+
+	// Each redelivery of an applied message is skipped with a debug line.
+	skipped := strings.Count(s.Output(), `"msg":"already applied, skipped"`)
+	t.Logf("%d outcomes; %d redeliveries of applied messages skipped; all applied once", len(w.Outcomes), skipped)
+	if skipped == 0 {
+		t.Fatal("no redelivery happened: the test did not exercise late acks")
+	}
+}
