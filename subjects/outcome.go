@@ -273,10 +273,12 @@ func badInput(format string, args ...any) error {
 func jsonReason(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		// Value holds a number's whole text: bound it, as every value quoted
+		// in a reason is.
 		if te.Field != "" {
-			return fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, te.Value)
+			return fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, truncate(te.Value, 60))
 		}
-		return fmt.Sprintf("expected %s, got %s", te.Type, te.Value)
+		return fmt.Sprintf("expected %s, got %s", te.Type, truncate(te.Value, 60))
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -285,5 +287,6 @@ func jsonReason(err error) string {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "unexpected end of JSON"
 	}
-	return err.Error()
+	// Such as a time.ParseError, which quotes the whole value.
+	return truncate(err.Error(), 200)
 }

@@ -50,6 +50,8 @@ func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {
 		cfg = zap.NewProductionConfig()
 		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 		cfg.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
+		// Every dead letter and resend is logged once: no sampling.
+		cfg.Sampling = nil
 	case "console":
 		cfg = zap.NewDevelopmentConfig()
 		cfg.DisableStacktrace = true
