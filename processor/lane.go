@@ -168,16 +168,15 @@ func (l *lane) applyEnable(ctx context.Context, e *entry, id string, m store.Msg
 	return nil
 }
 
-// commit stores next with compare-and-set. On a conflict the lane reloads the
-// counter and the caller's retry re-applies against it.
+// commit stores next with compare-and-set. On a conflict the lane forgets its
+// copy, so the caller's retry starts again from the store.
 func (l *lane) commit(ctx context.Context, e *entry, next subjects.FailureCounter) error {
 	next.UpdatedAt = time.Now().UTC()
 	rev, err := l.p.st.PutCounter(ctx, &next, e.rev)
 	if errors.Is(err, store.ErrConflict) {
-		c, r, rerr := l.p.st.Counter(ctx, next.IntegrationID)
-		if rerr == nil {
-			e.c, e.rev = c, r
-		}
+		// Someone else wrote it: the retry starts again from the store,
+		// catching up from what that writer applied.
+		delete(l.state, next.IntegrationID)
 		return err
 	}
 	if err != nil {

@@ -1,0 +1,101 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestAStoreFaultIsRetriedNotDeadLettered corrupts one integration's counter
+// record in KV, a fault that is not the input's: its next outcome must be
+// retried with backoff (not dead-lettered) while the integrations of every
+// other partition go on; once the record is repaired the outcome is applied
+// exactly once and the integrations queued behind it follow.
+func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
+	s, nc := startServe(t, "--disable-after", "50")
+	dead := subscribe(t, nc, "integrations.deadletter")
+	const poison = "poison-int"
+	Publish(t, nc, Failed(poison, "p1", subjects.StagePerform, 500))
+	Publish(t, nc, Failed(poison, "p2", subjects.StagePerform, 500))
+	good := WaitCounter(t, nc, poison, Streak(2, false))
+
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, store.BucketCounters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, poison, []byte("{not a counter")); err != nil {
+		t.Fatal(err)
+	}
+	Publish(t, nc, Failed(poison, "p3", subjects.StagePerform, 500))
+
+	// Others go on, in every partition, while the poisoned one is retried.
+	w := NewWorkload(WorkloadConfig{Seed: 9, Integrations: 64, Outcomes: 400, FailRate: 0.3})
+	for _, o := range w.Outcomes {
+		Publish(t, nc, o)
+	}
+	model := w.Model(50)
+	stuck := subjects.PartitionOf(poison, store.DefaultPartitions)
+	var elsewhere []string
+	for _, id := range model.Integrations() {
+		if subjects.PartitionOf(id, store.DefaultPartitions) != stuck {
+			elsewhere = append(elsewhere, id)
+		}
+	}
+	agree := func(ids []string) func() error {
+		return func() error {
+			for _, id := range ids {
+				c, ok := Counter(t, nc, id)
+				if !ok {
+					return fmt.Errorf("%s: no counter", id)
+				}
+				if d := model.Diff(id, c); d != "" {
+					return fmt.Errorf("%s", d)
+				}
+			}
+			return nil
+		}
+	}
+	CheckFor(t, time.Minute, 50*time.Millisecond, agree(elsewhere))
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		if n := strings.Count(s.Output(), "step failed, retrying"); n < 3 {
+			return fmt.Errorf("%d retries logged", n)
+		}
+		return nil
+	})
+	if !strings.Contains(s.Output(), "is not a FailureCounter") {
+		t.Fatalf("the retry does not say why:\n%s", s.Output())
+	}
+	t.Logf("%d integrations of the %d other partitions applied while %s was retried", len(elsewhere), store.DefaultPartitions-1, poison)
+
+	// Repair the record: p3 is applied once, on top of p1 and p2.
+	b, _ := json.Marshal(good)
+	if _, err := kv.Put(ctx, poison, b); err != nil {
+		t.Fatal(err)
+	}
+	c := WaitCounter(t, nc, poison, Streak(3, false))
+	if c.LastRunID != "p3" {
+		t.Fatalf("after repair: %+v", c)
+	}
+	n := 0
+	for _, e := range StoredEvents(t, nc) {
+		if e.Data.IntegrationID == poison {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%s has %d events, want 3", poison, n)
+	}
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, agree(model.Integrations()))
+	if got := len(dead.all()); got != 0 {
+		t.Fatalf("%d dead letters for a fault that is not the input's", got)
+	}
+}
