@@ -99,6 +99,7 @@ type Pipeline struct {
 	releases sync.WaitGroup
 
 	unpartitioned *store.Subscription
+	undelivered   *store.Subscription
 	stopping      chan struct{}
 	coordinated   chan struct{}
 	stopOnce      sync.Once
@@ -131,7 +132,9 @@ func (p *Pipeline) ID() string { return p.id }
 func (p *Pipeline) Start(ctx context.Context) error {
 	var err error
 	if p.unpartitioned, err = p.st.ConsumeUnpartitioned(ctx, p.rejectMalformed); err == nil {
-		err = p.rebalance(ctx)
+		if p.undelivered, err = p.st.ConsumeMaxDeliveries(ctx, p.deadLetterUndelivered); err == nil {
+			err = p.rebalance(ctx)
+		}
 	}
 	if err != nil {
 		close(p.coordinated)
@@ -158,8 +161,10 @@ func (p *Pipeline) stop(ctx context.Context) {
 		p.log.Warnw("leave failed; the others wait for the heartbeat to expire", "error", err)
 	}
 	cancel()
-	if p.unpartitioned != nil {
-		p.unpartitioned.Stop(ctx)
+	for _, sub := range []*store.Subscription{p.unpartitioned, p.undelivered} {
+		if sub != nil {
+			sub.Stop(ctx)
+		}
 	}
 	for _, part := range p.parts {
 		p.release(ctx, part)
@@ -167,6 +172,10 @@ func (p *Pipeline) stop(ctx context.Context) {
 	p.releases.Wait()
 	p.hardCancel()
 }
+
+// inProgressEvery is how often a delivery being retried is marked in
+// progress, below the shortest AckWait allowed.
+const inProgressEvery = 250 * time.Millisecond
 
 // settle runs step until it succeeds, backing off between tries, then acks.
 // It gives up, leaving the delivery for redelivery, only when stop ends.
@@ -183,11 +192,14 @@ func (p *Pipeline) settle(stop context.Context, d *store.Delivery, step func(con
 			return
 		}
 		p.log.Warnw("step failed, retrying", "subject", d.Subject, "seq", d.Seq, "retryIn", backoff, "error", err)
-		_ = d.InProgress()
-		select {
-		case <-time.After(backoff):
-		case <-stop.Done():
-			return
+		// Keep the delivery ours while waiting, however short AckWait is.
+		for wait := backoff; wait > 0; wait -= inProgressEvery {
+			_ = d.InProgress()
+			select {
+			case <-time.After(min(wait, inProgressEvery)):
+			case <-stop.Done():
+				return
+			}
 		}
 		backoff = min(backoff*2, p.cfg.RetryMax)
 	}
@@ -209,6 +221,18 @@ func (p *Pipeline) rejectMalformed(d *store.Delivery) {
 		reason = fmt.Errorf("%w: %q is not a subject of the contract", subjects.ErrBadSubject, orig)
 	}
 	p.settle(p.hard, d, func(ctx context.Context) error { return p.deadLetter(ctx, d.Msg, reason) })
+}
+
+// deadLetterUndelivered records a message JetStream gave up delivering, so
+// that nothing is dropped silently. It usually waited behind a message whose
+// step kept failing; if that step later succeeds, the message is applied too
+// and the record says what happened on the way.
+func (p *Pipeline) deadLetterUndelivered(d *store.Delivery, a store.MaxDeliveries, m store.Msg) {
+	reason := fmt.Errorf("not acknowledged after %d deliveries to consumer %s; JetStream stopped delivering it", a.Deliveries, a.Consumer)
+	if m.Subject == "" {
+		m.Subject = "(gone from " + store.StreamRuns + ")"
+	}
+	p.settle(p.hard, d, func(ctx context.Context) error { return p.deadLetter(ctx, m, reason) })
 }
 
 // deadLetter records a rejected message under the subject it was published

@@ -31,6 +31,12 @@ const (
 	// dead-letters messages on malformed subjects.
 	ConsumerPartitionPrefix = "integration-events-p"
 	ConsumerUnpartitioned   = "integration-events-unpartitioned"
+	ConsumerAdvisories      = "integration-events-advisories"
+
+	// StreamAdvisories keeps JetStream's max-deliveries advisories for
+	// INTEGRATION_RUNS until the processor has dead-lettered the message
+	// each one names.
+	StreamAdvisories = "INTEGRATION_ADVISORIES"
 	// PriorityGroup is the consumers' pinned-client priority group: the
 	// server hands a partition to one replica at a time.
 	PriorityGroup = "processors"
@@ -57,6 +63,10 @@ type Config struct {
 	AckWait time.Duration
 	// MaxAckPending bounds the outcomes in flight per partition.
 	MaxAckPending int
+	// MaxDeliver is how often a message is delivered without being
+	// acknowledged before JetStream gives up on it; the processor then
+	// dead-letters it from the advisory, so nothing is dropped silently.
+	MaxDeliver int
 	// Partitions splits INTEGRATION_RUNS by integration. It is fixed for
 	// the life of a deployment: changing it re-partitions new messages only.
 	Partitions int
@@ -97,6 +107,9 @@ func (c *Config) setDefaults() {
 	if c.MaxAckPending == 0 {
 		c.MaxAckPending = 1024
 	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = 100
+	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
 	}
@@ -123,6 +136,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ack wait %s is under a second", c.AckWait)
 	case c.MaxAckPending < 1:
 		return errors.New("max ack pending must be positive")
+	case c.MaxDeliver < 2:
+		return fmt.Errorf("max deliver %d must be at least 2", c.MaxDeliver)
 	case c.Partitions < 1 || c.Partitions > 1024:
 		return fmt.Errorf("partitions %d must be 1 to 1024", c.Partitions)
 	case c.PinnedTTL < time.Second:

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -84,8 +85,38 @@ func (s *Store) ConsumeUnpartitioned(ctx context.Context, h Handler) (*Subscript
 	return s.consume(ctx, ConsumerUnpartitioned, "Dead-letters messages on malformed subjects.", []string{s.subj.Runs(), s.subj.Unpartitioned()}, h)
 }
 
+// MaxDeliveries is a message JetStream gave up delivering.
+type MaxDeliveries struct {
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// ConsumeMaxDeliveries delivers the max-deliveries advisories of the
+// partition consumers, decoded, with the message each one names (Msg.Data
+// empty when it is gone from the stream).
+func (s *Store) ConsumeMaxDeliveries(ctx context.Context, h func(*Delivery, MaxDeliveries, Msg)) (*Subscription, error) {
+	return s.consumeStream(ctx, s.advisories, ConsumerAdvisories, "Dead-letters what JetStream gave up delivering.", nil, func(d *Delivery) {
+		var a MaxDeliveries
+		if err := json.Unmarshal(d.Data, &a); err != nil || a.StreamSeq == 0 {
+			s.log.Warnw("unreadable max-deliveries advisory, skipped", "seq", d.Seq)
+			_ = d.Ack()
+			return
+		}
+		m := Msg{Stream: StreamRuns, Seq: a.StreamSeq}
+		if raw, err := s.runs.GetMsg(ctx, a.StreamSeq); err == nil {
+			m.Subject, m.Time, m.Data, m.Header = raw.Subject, raw.Time, raw.Data, raw.Header
+		}
+		h(d, a, m)
+	})
+}
+
 func (s *Store) consume(ctx context.Context, durable, desc string, filters []string, h Handler) (*Subscription, error) {
-	cons, err := s.runs.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	return s.consumeStream(ctx, s.runs, durable, desc, filters, h)
+}
+
+func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, durable, desc string, filters []string, h Handler) (*Subscription, error) {
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:        durable,
 		Description:    desc,
 		FilterSubjects: filters,
@@ -93,8 +124,8 @@ func (s *Store) consume(ctx context.Context, durable, desc string, filters []str
 		AckWait:        s.cfg.AckWait,
 		MaxAckPending:  s.cfg.MaxAckPending,
 		// Failures that are not the input's are retried in place by the
-		// handler, so JetStream must never give up on a message.
-		MaxDeliver:     -1,
+		// handler; MaxDeliver only catches what waited behind one for long.
+		MaxDeliver:     s.cfg.MaxDeliver,
 		Replicas:       s.cfg.Replicas,
 		PriorityGroups: []string{PriorityGroup},
 		PriorityPolicy: jetstream.PriorityPolicyPinned,
@@ -107,7 +138,7 @@ func (s *Store) consume(ctx context.Context, durable, desc string, filters []str
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s info: %w", durable, err)
 	}
-	floor := info.AckFloor.Stream
+	floor, name := info.AckFloor.Stream, stream.CachedInfo().Config.Name
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
 		if err != nil {
@@ -115,7 +146,7 @@ func (s *Store) consume(ctx context.Context, durable, desc string, filters []str
 			return
 		}
 		h(&Delivery{
-			Msg:          Msg{Stream: StreamRuns, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
+			Msg:          Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
 			NumDelivered: md.NumDelivered,
 			AckFloor:     floor,
 			m:            m,
@@ -130,7 +161,7 @@ func (s *Store) consume(ctx context.Context, durable, desc string, filters []str
 	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", durable, err)
 	}
-	return &Subscription{cc: cc, stream: s.runs, consumer: durable}, nil
+	return &Subscription{cc: cc, stream: stream, consumer: durable}, nil
 }
 
 // NextRun returns the first stored outcome or enable command of

@@ -14,13 +14,14 @@ import (
 
 // Store holds the JetStream handles of one deployment.
 type Store struct {
-	cfg    Config
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	log    *zap.SugaredLogger
-	subj   subjects.Subjects
-	runs   jetstream.Stream
-	events jetstream.Stream
+	cfg        Config
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	log        *zap.SugaredLogger
+	subj       subjects.Subjects
+	runs       jetstream.Stream
+	events     jetstream.Stream
+	advisories jetstream.Stream
 	// counters, seen, index and members are the KV buckets.
 	counters jetstream.KeyValue
 	seen     jetstream.KeyValue
@@ -79,6 +80,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 			Duplicates:  10 * time.Minute,
 		},
 		{
+			Name:        StreamAdvisories,
+			Description: "Max-deliveries advisories of INTEGRATION_RUNS, until dead-lettered.",
+			Subjects:    []string{"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamRuns + ".>"},
+			MaxAge:      cfg.RunRetention,
+		},
+		{
 			Name:        StreamDeadLetter,
 			Description: "Rejected messages with the reason they were rejected.",
 			Subjects:    []string{sub.DeadLetter()},
@@ -99,6 +106,8 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 			s.runs = st
 		case StreamEvents:
 			s.events = st
+		case StreamAdvisories:
+			s.advisories = st
 		}
 	}
 	buckets := []struct {

@@ -99,3 +99,59 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 		t.Fatalf("%d dead letters for a fault that is not the input's", got)
 	}
 }
+
+// TestUndeliveredMessagesAreDeadLettered makes JetStream give up on messages:
+// a one-second ack wait, at most two deliveries, one lane, and an outcome
+// stuck on a corrupted counter with others queued behind it. The
+// max-deliveries advisories must turn into dead-letter records holding the
+// messages; once the counter is repaired everything is applied once.
+func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
+	_, nc := startServe(t, "--ack-wait", "1s", "--max-deliver", "2", "--lanes", "1")
+	dead := subscribe(t, nc, "integrations.deadletter")
+	const poison = "stuck-int"
+	queued := probeIn(subjects.PartitionOf(poison, store.DefaultPartitions), store.DefaultPartitions, "queued")
+	Publish(t, nc, Failed(poison, "s1", subjects.StagePerform, 500))
+	good := WaitCounter(t, nc, poison, Streak(1, false))
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, store.BucketCounters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, poison, []byte("{not a counter")); err != nil {
+		t.Fatal(err)
+	}
+	Publish(t, nc, Failed(poison, "s2", subjects.StagePerform, 500))
+	for _, run := range []string{"q1", "q2", "q3"} {
+		Publish(t, nc, Failed(queued, run, subjects.StageValidate, 0))
+	}
+	got := dead.waitCount(t, 3)
+	for _, m := range got {
+		var dl subjects.DeadLetter
+		if err := json.Unmarshal(m.Data, &dl); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(dl.Reason, "not acknowledged after 2 deliveries") || dl.OriginalSubject != subjects.Default().Run(queued) || !strings.Contains(dl.Payload, `"integrationId":"`+queued+`"`) {
+			t.Fatalf("dead letter %+v", dl)
+		}
+	}
+	// The stuck outcome itself stays in progress: it is retried, never given up.
+	b, _ := json.Marshal(good)
+	if _, err := kv.Put(ctx, poison, b); err != nil {
+		t.Fatal(err)
+	}
+	WaitCounter(t, nc, poison, Streak(2, false))
+	WaitCounter(t, nc, queued, Streak(3, false))
+	if n := len(dead.all()); n != 3 {
+		t.Fatalf("%d dead letters, want the 3 queued messages", n)
+	}
+	events := 0
+	for _, e := range StoredEvents(t, nc) {
+		if e.Data.IntegrationID == queued {
+			events++
+		}
+	}
+	if events != 3 {
+		t.Fatalf("%s has %d events, want 3", queued, events)
+	}
+}

@@ -71,6 +71,7 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&cfg.Store.Replicas, "replicas", cfg.Store.Replicas, "replicas of every stream and KV bucket (3 on a 3-node cluster)")
 	f.IntVar(&cfg.Store.Partitions, "partitions", cfg.Store.Partitions, "partitions of INTEGRATION_RUNS; fixed for the life of a deployment, the same on every replica")
 	f.DurationVar(&cfg.Store.AckWait, "ack-wait", cfg.Store.AckWait, "how long a delivered message may stay unacknowledged before JetStream redelivers it")
+	f.IntVar(&cfg.Store.MaxDeliver, "max-deliver", cfg.Store.MaxDeliver, "deliveries without an acknowledgement before JetStream gives up on a message (it is then dead-lettered)")
 	f.IntVar(&cfg.Pipeline.Lanes, "lanes", cfg.Pipeline.Lanes, "integrations of one partition worked on at once")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
