@@ -149,3 +149,55 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	}
 	t.Logf("%d outcomes published, %d stored messages (with retries and enables), 1 SIGKILL, 1 SIGTERM, 1 replica added", len(w.Outcomes)+1, info.CachedInfo().State.Msgs)
 }
+
+// TestReplicasCrashRepeatedly kills a replica with SIGKILL four times under
+// load, alternating between two, restarting each at once, on a 3-node
+// cluster; the final state must equal the model.
+func TestReplicasCrashRepeatedly(t *testing.T) {
+	const disableAfter = 5
+	c := StartCluster(t, 3)
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter)}
+	start := func() *Serve { return StartServe(t, t.TempDir(), "127.0.0.1:0", flags...) }
+	replicas := []*Serve{start(), start()}
+
+	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	w := NewWorkload(WorkloadConfig{Seed: 23, Integrations: 300, Outcomes: 5000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
+	var sent atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for _, o := range w.Outcomes {
+			if err := publishDurably(ctx, js, o); err != nil {
+				done <- err
+				return
+			}
+			sent.Add(1)
+		}
+		done <- nil
+	}()
+	kills := 0
+	for _, at := range []int64{800, 1800, 2800, 3800} {
+		CheckFor(t, 2*time.Minute, 5*time.Millisecond, func() error {
+			if got := sent.Load(); got < at {
+				return fmt.Errorf("%d sent", got)
+			}
+			return nil
+		})
+		i := kills % 2
+		replicas[i].Kill()
+		kills++
+		replicas[i] = start()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkModel(t, nc, w.Model(disableAfter))
+	waitSplit(t, store.DefaultPartitions, replicas...)
+	t.Logf("%d outcomes, %d SIGKILLs of replicas under load: state equals the model", len(w.Outcomes), kills)
+}

@@ -37,8 +37,8 @@ func publishDurably(ctx context.Context, js jetstream.JetStream, o subjects.RunO
 }
 
 // TestKilledMidStreamLosesAndDoublesNothing kills serve with SIGKILL twice
-// while a runner publishes, restarts it on the same data directory, and
-// compares the final counters, events and disable commands with the model.
+// and stops it with SIGTERM once while a runner publishes, restarts it on the
+// same data directory each time, and compares the final counters, events and disable commands with the model.
 func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	const disableAfter = 5
 	w := NewWorkload(WorkloadConfig{Seed: 42, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
@@ -67,15 +67,22 @@ func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 		}
 		done <- nil
 	}()
-	for _, at := range []int64{1000, 2000} {
+	// Two crashes, then a clean stop, each under load and followed by a restart.
+	for i, at := range []int64{1000, 2000, 2500} {
 		CheckFor(t, time.Minute, 5*time.Millisecond, func() error {
 			if n := sent.Load(); n < at {
 				return fmt.Errorf("%d sent", n)
 			}
 			return nil
 		})
-		s.Kill()
-		t.Logf("killed serve (pid %d) after %d outcomes", s.PID(), sent.Load())
+		if i < 2 {
+			s.Kill()
+			t.Logf("killed serve (pid %d) after %d outcomes", s.PID(), sent.Load())
+		} else if err := s.Terminate(30 * time.Second); err != nil {
+			t.Fatalf("SIGTERM under load: %v", err)
+		} else {
+			t.Logf("stopped serve (pid %d) with SIGTERM after %d outcomes; it exited 0", s.PID(), sent.Load())
+		}
 		s = StartServe(t, dir, listen, flags...)
 	}
 	if err := <-done; err != nil {
@@ -83,7 +90,7 @@ func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	}
 
 	checkModel(t, nc, model)
-	t.Logf("%d outcomes (%d stored with retries), %d events expected and found; 2 kills", len(w.Outcomes), len(Stored(t, nc, store.StreamRuns)), len(model.Events))
+	t.Logf("%d outcomes (%d stored with retries), %d events expected and found; 2 kills, 1 SIGTERM", len(w.Outcomes), len(Stored(t, nc, store.StreamRuns)), len(model.Events))
 	if err := s.Terminate(30 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
