@@ -104,8 +104,16 @@ func (s *Store) ConsumeMaxDeliveries(ctx context.Context, h func(*Delivery, MaxD
 			return
 		}
 		m := Msg{Stream: StreamRuns, Seq: a.StreamSeq}
-		if raw, err := s.runs.GetMsg(ctx, a.StreamSeq); err == nil {
+		gctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		raw, err := s.runs.GetMsg(gctx, a.StreamSeq)
+		switch {
+		case err == nil:
 			m.Subject, m.Time, m.Data, m.Header = raw.Subject, raw.Time, raw.Data, raw.Header
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
+			// Not read now: the advisory comes back after AckWait.
+			s.log.Warnw("message of a max-deliveries advisory unreadable, will retry", "seq", a.StreamSeq, "error", err)
+			return
 		}
 		h(d, a, m)
 	})
