@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // checkModel waits until every counter matches the model, then checks that
@@ -65,14 +63,10 @@ func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 	const disableAfter = 5
 	c := StartCluster(t, 3)
 	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter))
-	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	w := NewWorkload(WorkloadConfig{Seed: 7, Integrations: 60, Outcomes: 1500, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
+	r := StartRunner(t, c.URLs(), w.Outcomes, 3*time.Minute)
+	nc, js := r.NC, r.JS
+	ctx := context.Background()
 	for _, name := range []string{store.StreamRuns, store.StreamEvents, store.StreamCommands, "KV_" + store.BucketCounters} {
 		st, err := js.Stream(ctx, name)
 		if err != nil {
@@ -83,36 +77,13 @@ func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 		}
 	}
 
-	w := NewWorkload(WorkloadConfig{Seed: 7, Integrations: 60, Outcomes: 1500, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
-	var sent atomic.Int64
-	done := make(chan error, 1)
-	go func() {
-		for _, o := range w.Outcomes {
-			if err := publishDurably(ctx, js, o); err != nil {
-				done <- err
-				return
-			}
-			sent.Add(1)
-		}
-		done <- nil
-	}()
-	waitSent := func(n int64) {
-		CheckFor(t, time.Minute, 5*time.Millisecond, func() error {
-			if got := sent.Load(); got < n {
-				return fmt.Errorf("%d sent", got)
-			}
-			return nil
-		})
-	}
-	waitSent(400)
+	r.WaitSent(400)
 	c.Stop(1)
-	t.Logf("stopped node 2 after %d outcomes", sent.Load())
-	waitSent(1000)
+	t.Logf("stopped node 2 after %d outcomes", r.Sent())
+	r.WaitSent(1000)
 	c.Restart(1)
-	t.Logf("node 2 back after %d outcomes", sent.Load())
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	t.Logf("node 2 back after %d outcomes", r.Sent())
+	r.Wait()
 	checkModel(t, nc, w.Model(disableAfter))
 	if err := s.Terminate(30 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("SIGTERM: %v\n%s", err, s.Output())

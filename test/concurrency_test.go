@@ -69,17 +69,12 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 	var published atomic.Bool
 	var wg sync.WaitGroup
 	var rawEnables, apiEnables, actioned atomic.Int64
-	errs := make(chan error, 4)
-	wg.Add(4)
-	go func() { // the runner
-		defer wg.Done()
-		defer published.Store(true)
-		for _, o := range w.Outcomes {
-			if err := publishDurably(ctx, js, o); err != nil {
-				errs <- err
-				return
-			}
-		}
+	errs := make(chan error, 3)
+	wg.Add(3)
+	runner := StartRunner(t, srv.ClientURL(), w.Outcomes, 3*time.Minute)
+	go func() {
+		runner.Wait()
+		published.Store(true)
 	}()
 	enabler := func(seed uint64, raw bool) {
 		defer wg.Done()

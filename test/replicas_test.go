@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // waitSplit waits until the replicas hold disjoint sets of partitions that
@@ -75,44 +72,18 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	b := start()
 	waitSplit(t, partitions, a, b)
 
-	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	w := NewWorkload(WorkloadConfig{Seed: 11, Integrations: 200, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
-	var sent atomic.Int64
-	done := make(chan error, 1)
-	go func() {
-		for _, o := range w.Outcomes {
-			if err := publishDurably(ctx, js, o); err != nil {
-				done <- err
-				return
-			}
-			sent.Add(1)
-		}
-		done <- nil
-	}()
-	waitSent := func(n int64) {
-		CheckFor(t, 2*time.Minute, 5*time.Millisecond, func() error {
-			if got := sent.Load(); got < n {
-				return fmt.Errorf("%d sent", got)
-			}
-			return nil
-		})
-	}
+	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
+	nc, js := r.NC, r.JS
 	model := w.Model(disableAfter)
 
 	// Kill a: its partitions must be processed again by b within 10 s.
-	waitSent(800)
+	r.WaitSent(800)
 	victim := sortedKeys(a.Partitions())[0]
 	probe := probeIn(victim, partitions, "kill")
 	killed := time.Now()
 	a.Kill()
-	if err := publishDurably(ctx, js, Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
+	if err := r.Publish(Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
 		t.Fatal(err)
 	}
 	model.Apply(Failed(probe, "probe-1", subjects.StagePerform, 500))
@@ -125,13 +96,13 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	waitSplit(t, partitions, b)
 
 	// Add c: it takes half the partitions over while b keeps running.
-	waitSent(1600)
+	r.WaitSent(1600)
 	cc := start()
 	waitSplit(t, partitions, b, cc)
 	t.Logf("third replica took %d partitions", len(cc.Partitions()))
 
 	// SIGTERM b: a clean hand-over to c.
-	waitSent(2400)
+	r.WaitSent(2400)
 	handed := time.Now()
 	if err := b.Terminate(40 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
@@ -139,11 +110,9 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	waitSplit(t, partitions, cc)
 	t.Logf("SIGTERM hand-over: replica c holds all partitions %s after the signal", time.Since(handed).Round(time.Millisecond))
 
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	r.Wait()
 	checkModel(t, nc, model)
-	info, err := js.Stream(ctx, store.StreamRuns)
+	info, err := js.Stream(context.Background(), store.StreamRuns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,44 +129,18 @@ func TestReplicasCrashRepeatedly(t *testing.T) {
 	start := func() *Serve { return StartServe(t, t.TempDir(), "127.0.0.1:0", flags...) }
 	replicas := []*Serve{start(), start()}
 
-	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	w := NewWorkload(WorkloadConfig{Seed: 23, Integrations: 300, Outcomes: 5000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
-	var sent atomic.Int64
-	done := make(chan error, 1)
-	go func() {
-		for _, o := range w.Outcomes {
-			if err := publishDurably(ctx, js, o); err != nil {
-				done <- err
-				return
-			}
-			sent.Add(1)
-		}
-		done <- nil
-	}()
+	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
 	kills := 0
 	for _, at := range []int64{800, 1800, 2800, 3800} {
-		CheckFor(t, 2*time.Minute, 5*time.Millisecond, func() error {
-			if got := sent.Load(); got < at {
-				return fmt.Errorf("%d sent", got)
-			}
-			return nil
-		})
+		r.WaitSent(at)
 		i := kills % 2
 		replicas[i].Kill()
 		kills++
 		replicas[i] = start()
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	checkModel(t, nc, w.Model(disableAfter))
+	r.Wait()
+	checkModel(t, r.NC, w.Model(disableAfter))
 	waitSplit(t, store.DefaultPartitions, replicas...)
 	t.Logf("%d outcomes, %d SIGKILLs of replicas under load: state equals the model", len(w.Outcomes), kills)
 }
