@@ -10,8 +10,32 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// corruptCounter overwrites an integration's counter record with bytes that
+// do not parse, as a faulty tool might, and returns a function that writes a
+// good record back.
+func corruptCounter(t *testing.T, nc *nats.Conn, id string) (repair func(subjects.FailureCounter)) {
+	t.Helper()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, store.BucketCounters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, id, []byte("{not a counter")); err != nil {
+		t.Fatal(err)
+	}
+	return func(good subjects.FailureCounter) {
+		t.Helper()
+		b, _ := json.Marshal(good)
+		if _, err := kv.Put(ctx, id, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // TestAStoreFaultIsRetriedNotDeadLettered corrupts one integration's counter
 // record in KV, a fault that is not the input's: its next outcome must be
@@ -26,15 +50,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 	Publish(t, nc, Failed(poison, "p2", subjects.StagePerform, 500))
 	good := WaitCounter(t, nc, poison, Streak(2, false))
 
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	kv, err := js.KeyValue(ctx, store.BucketCounters)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Put(ctx, poison, []byte("{not a counter")); err != nil {
-		t.Fatal(err)
-	}
+	repair := corruptCounter(t, nc, poison)
 	Publish(t, nc, Failed(poison, "p3", subjects.StagePerform, 500))
 
 	// Others go on, in every partition, while the poisoned one is retried.
@@ -77,10 +93,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 	t.Logf("%d integrations of the %d other partitions applied while %s was retried", len(elsewhere), store.DefaultPartitions-1, poison)
 
 	// Repair the record: p3 is applied once, on top of p1 and p2.
-	b, _ := json.Marshal(good)
-	if _, err := kv.Put(ctx, poison, b); err != nil {
-		t.Fatal(err)
-	}
+	repair(good)
 	c := WaitCounter(t, nc, poison, Streak(3, false))
 	if c.LastRunID != "p3" {
 		t.Fatalf("after repair: %+v", c)
@@ -112,15 +125,7 @@ func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
 	queued := probeIn(subjects.PartitionOf(poison, store.DefaultPartitions), store.DefaultPartitions, "queued")
 	Publish(t, nc, Failed(poison, "s1", subjects.StagePerform, 500))
 	good := WaitCounter(t, nc, poison, Streak(1, false))
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	kv, err := js.KeyValue(ctx, store.BucketCounters)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Put(ctx, poison, []byte("{not a counter")); err != nil {
-		t.Fatal(err)
-	}
+	repair := corruptCounter(t, nc, poison)
 	Publish(t, nc, Failed(poison, "s2", subjects.StagePerform, 500))
 	for _, run := range []string{"q1", "q2", "q3"} {
 		Publish(t, nc, Failed(queued, run, subjects.StageValidate, 0))
@@ -136,10 +141,7 @@ func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
 		}
 	}
 	// The stuck outcome itself stays in progress: it is retried, never given up.
-	b, _ := json.Marshal(good)
-	if _, err := kv.Put(ctx, poison, b); err != nil {
-		t.Fatal(err)
-	}
+	repair(good)
 	WaitCounter(t, nc, poison, Streak(2, false))
 	WaitCounter(t, nc, queued, Streak(3, false))
 	if n := len(dead.all()); n != 3 {
