@@ -101,11 +101,14 @@ func (c *Config) setDefaults() {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
+	// What a frozen replica was handed comes back after AckWait: it bounds
+	// the fail-over of a stall, so it is short, and MaxAckPending keeps the
+	// queue a replica holds short enough to be applied well within it.
 	if c.AckWait == 0 {
-		c.AckWait = 30 * time.Second
+		c.AckWait = 8 * time.Second
 	}
 	if c.MaxAckPending == 0 {
-		c.MaxAckPending = 1024
+		c.MaxAckPending = 256
 	}
 	if c.MaxDeliver == 0 {
 		c.MaxDeliver = 100

@@ -159,13 +159,17 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 			AckFloor:     floor,
 			m:            m,
 		})
-	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(256), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
-			s.log.Debugw("consumer", "consumer", durable, "error", err)
-			return
-		}
-		s.log.Warnw("consumer error", "consumer", durable, "error", err)
-	}))
+	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(256),
+		// A frozen replica's pull request must not outlive its pin by much:
+		// the server keeps delivering to a waiting request.
+		jetstream.PullExpiry(max(time.Second, s.cfg.PinnedTTL/2)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+				s.log.Debugw("consumer", "consumer", durable, "error", err)
+				return
+			}
+			s.log.Warnw("consumer error", "consumer", durable, "error", err)
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", durable, err)
 	}

@@ -188,3 +188,10 @@ func (s *Serve) Partitions() map[int]bool {
 	}
 	return held
 }
+
+// Pause stops the process with SIGSTOP: alive, holding its connections, doing
+// nothing, as a replica stuck on a long GC pause or a frozen VM would.
+func (s *Serve) Pause() { _ = syscall.Kill(s.PID(), syscall.SIGSTOP) }
+
+// Resume continues a paused process with SIGCONT.
+func (s *Serve) Resume() { _ = syscall.Kill(s.PID(), syscall.SIGCONT) }

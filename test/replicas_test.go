@@ -144,3 +144,39 @@ func TestReplicasCrashRepeatedly(t *testing.T) {
 	waitSplit(t, store.DefaultPartitions, replicas...)
 	t.Logf("%d outcomes, %d SIGKILLs of replicas under load: state equals the model", len(w.Outcomes), kills)
 }
+
+// TestStalledReplicaIsFailedOver freezes one of two replicas with SIGSTOP
+// under load: the other must take its partitions over and process them;
+// after SIGCONT the frozen one resumes with stale copies and queued
+// deliveries, the replicas split again, and the state equals the model.
+func TestStalledReplicaIsFailedOver(t *testing.T) {
+	const disableAfter, partitions = 5, 8
+	c := StartCluster(t, 3)
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter)}
+	a := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
+	b := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
+	waitSplit(t, partitions, a, b)
+	w := NewWorkload(WorkloadConfig{Seed: 31, Integrations: 200, Outcomes: 4000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
+	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
+	model := w.Model(disableAfter)
+
+	r.WaitSent(1000)
+	frozen := sortedKeys(a.Partitions())[0]
+	probe := probeIn(frozen, partitions, "stall")
+	a.Pause()
+	paused := time.Now()
+	if err := r.Publish(Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
+		t.Fatal(err)
+	}
+	model.Apply(Failed(probe, "probe-1", subjects.StagePerform, 500))
+	WaitCounter(t, r.NC, probe, Streak(1, false))
+	t.Logf("SIGSTOP of one replica: partition %d processed by the other after %s", frozen, time.Since(paused).Round(time.Millisecond))
+	if d := time.Since(paused); d > 10*time.Second {
+		t.Errorf("stall fail-over took %s, over 10s", d)
+	}
+	r.WaitSent(2500)
+	a.Resume()
+	r.Wait()
+	checkModel(t, r.NC, model)
+	waitSplit(t, partitions, a, b)
+}
