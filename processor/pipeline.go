@@ -124,9 +124,6 @@ func NewPipeline(cfg Config, st *store.Store, logger *zap.Logger) (*Pipeline, er
 	return p, nil
 }
 
-// ID is the replica id in the membership bucket.
-func (p *Pipeline) ID() string { return p.id }
-
 // Start joins the replicas, takes this replica's share of the partitions,
 // and keeps the share balanced until Stop.
 func (p *Pipeline) Start(ctx context.Context) error {

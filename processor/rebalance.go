@@ -31,19 +31,6 @@ type holding struct {
 	cancelStop context.CancelFunc
 }
 
-// Owned lists the partitions this replica consumes now.
-func (p *Pipeline) Owned() []int {
-	var out []int
-	for _, part := range p.parts {
-		part.mu.Lock()
-		if part.held != nil && !part.leaving {
-			out = append(out, part.n)
-		}
-		part.mu.Unlock()
-	}
-	return out
-}
-
 func (p *Pipeline) coordinate() {
 	defer close(p.coordinated)
 	t := time.NewTicker(p.cfg.Heartbeat)
