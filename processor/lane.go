@@ -27,6 +27,7 @@ type lane struct {
 type entry struct {
 	c   subjects.FailureCounter
 	rev uint64
+	pin string
 	// caughtUp is set once every stored message older than the ones the
 	// consumer delivers from now on has been applied.
 	caughtUp bool
@@ -35,18 +36,28 @@ type entry struct {
 func (l *lane) run(h *holding) {
 	defer h.wg.Done()
 	for w := range l.ch {
-		l.p.settle(h.stop, w.d, func(ctx context.Context) error { return l.apply(ctx, w) })
+		l.p.settle(h.stop, w.d, func(ctx context.Context) error { return l.apply(ctx, h, w) })
 	}
 }
 
-func (l *lane) apply(ctx context.Context, w work) error {
+// apply applies one delivery. The first time a lane sees an integration under
+// a pin, it reloads the counter (another replica may have written it) and
+// catches up: it applies, straight from the stream, every stored message of
+// the integration that an earlier holder was given and may not have applied,
+// up to the epoch's delivered position. After that the pin's deliveries
+// arrive in order, and any redelivery of an older message is skipped.
+func (l *lane) apply(ctx context.Context, h *holding, w work) error {
 	id := w.m.IntegrationID
-	e, err := l.entry(ctx, id)
+	ep, err := h.epoch(ctx, w.d.PinID)
+	if err != nil {
+		return err
+	}
+	e, err := l.entry(ctx, id, w.d.PinID)
 	if err != nil {
 		return err
 	}
 	if !e.caughtUp {
-		if err := l.catchUp(ctx, e, id, w.d.Seq, w.d.AckFloor); err != nil {
+		if err := l.catchUp(ctx, e, id, max(w.d.Seq, ep.delivered+1), ep.ackFloor); err != nil {
 			return err
 		}
 		e.caughtUp = true
@@ -58,27 +69,31 @@ func (l *lane) apply(ctx context.Context, w work) error {
 	return l.applyStored(ctx, e, w.m, w.d.Msg)
 }
 
-// entry returns the lane's copy of a counter, loading it the first time.
-func (l *lane) entry(ctx context.Context, id string) (*entry, error) {
-	if e, ok := l.state[id]; ok {
+// entry returns the lane's copy of a counter, loading it the first time and
+// again under a new pin.
+func (l *lane) entry(ctx context.Context, id, pin string) (*entry, error) {
+	if e, ok := l.state[id]; ok && e.pin == pin {
 		return e, nil
 	}
 	c, rev, err := l.p.st.Counter(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{c: c, rev: rev}
+	e := &entry{c: c, rev: rev, pin: pin}
 	l.state[id] = e
+	l.p.log.Debugw("counter loaded", "integration", id, "rev", rev, "lastAppliedSeq", c.LastAppliedSeq)
 	return e, nil
 }
 
 // catchUp applies the stored messages of an integration that come before
 // upTo and after what its counter has applied and the consumer's ack floor.
 // After a restart or a hand-over JetStream hands out new messages at once
-// but redelivers the unacknowledged ones only after AckWait, so without this
-// an older outcome could be applied after a newer one.
+// but redelivers what an earlier holder left unacknowledged only after
+// AckWait, so without this an older outcome could be applied after a newer
+// one, and then skipped as already applied.
 func (l *lane) catchUp(ctx context.Context, e *entry, id string, upTo, ackFloor uint64) error {
 	from := max(e.c.LastAppliedSeq, ackFloor) + 1
+	l.p.log.Debugw("catching up", "integration", id, "from", from, "upTo", upTo, "ackFloor", ackFloor)
 	for {
 		m, err := l.p.st.NextRun(ctx, id, from)
 		if errors.Is(err, store.ErrNotFound) {
@@ -182,6 +197,7 @@ func (l *lane) commit(ctx context.Context, e *entry, next subjects.FailureCounte
 	if err != nil {
 		return err
 	}
+	l.p.log.Debugw("applied", "integration", next.IntegrationID, "seq", next.LastAppliedSeq, "rev", rev)
 	e.c, e.rev = next, rev
 	return nil
 }

@@ -26,6 +26,10 @@ type holding struct {
 	sub   *store.Subscription
 	lanes []*lane
 	wg    sync.WaitGroup
+	// epochs are the consumer positions seen when each pin was first
+	// delivered under, by pin id.
+	mu     sync.Mutex
+	epochs map[string]epoch
 	// stop ends the lanes' retries when a hand-over runs out of time.
 	stop       context.Context
 	cancelStop context.CancelFunc
@@ -83,7 +87,7 @@ func (p *Pipeline) rebalance(ctx context.Context) error {
 
 // acquire starts the partition's lanes and subscribes to it.
 func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
-	h := &holding{}
+	h := &holding{epochs: map[string]epoch{}}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
 	for range p.cfg.Lanes {
 		l := &lane{p: p, ch: make(chan work, 256), state: map[string]*entry{}}
@@ -164,4 +168,31 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 		part.mu.Unlock()
 		p.log.Infow("partition released", "partition", part.n)
 	}()
+}
+
+// epoch is what a holding knows once the server delivers to it under a pin:
+// every message delivered to an earlier holder is at or below delivered, and
+// every message at or below ackFloor was acknowledged. Later messages come
+// under this pin in stream order.
+type epoch struct {
+	ackFloor, delivered uint64
+}
+
+// epoch returns the position of pin, reading it from the consumer the first
+// time the pin is seen. Being delivered under the pin, this replica is now the
+// only one the server delivers to, so the position read now bounds what any
+// earlier holder was given.
+func (h *holding) epoch(ctx context.Context, pin string) (epoch, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ep, ok := h.epochs[pin]; ok {
+		return ep, nil
+	}
+	floor, delivered, err := h.sub.Position(ctx)
+	if err != nil {
+		return epoch{}, err
+	}
+	ep := epoch{ackFloor: floor, delivered: delivered}
+	h.epochs[pin] = ep
+	return ep, nil
 }

@@ -30,10 +30,10 @@ type Delivery struct {
 	Msg
 	// NumDelivered counts deliveries of this message, 1 the first time.
 	NumDelivered uint64
-	// AckFloor is the stream sequence at or below which every message of
-	// the consumer was acknowledged when this subscription started.
-	AckFloor uint64
-	m        jetstream.Msg
+	// PinID is the pin the server delivered this message under: deliveries
+	// under one pin come in stream order, except redeliveries.
+	PinID string
+	m     jetstream.Msg
 }
 
 // Ack acknowledges the delivery.
@@ -49,7 +49,18 @@ type Handler func(*Delivery)
 type Subscription struct {
 	cc       jetstream.ConsumeContext
 	stream   jetstream.Stream
+	cons     jetstream.Consumer
 	consumer string
+}
+
+// Position returns the consumer's ack floor (every message at or below it
+// was acknowledged) and the last stream sequence it delivered.
+func (s *Subscription) Position(ctx context.Context) (ackFloor, delivered uint64, err error) {
+	info, err := s.cons.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("consumer %s position: %w", s.consumer, err)
+	}
+	return info.AckFloor.Stream, info.Delivered.Stream, nil
 }
 
 // Stop stops pulling and waits until the handler has returned for every
@@ -142,11 +153,7 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", durable, err)
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("consumer %s info: %w", durable, err)
-	}
-	floor, name := info.AckFloor.Stream, stream.CachedInfo().Config.Name
+	name := stream.CachedInfo().Config.Name
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
 		if err != nil {
@@ -156,7 +163,7 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 		h(&Delivery{
 			Msg:          Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
 			NumDelivered: md.NumDelivered,
-			AckFloor:     floor,
+			PinID:        m.Headers().Get("Nats-Pin-Id"),
 			m:            m,
 		})
 	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(256),
@@ -173,7 +180,7 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", durable, err)
 	}
-	return &Subscription{cc: cc, stream: stream, consumer: durable}, nil
+	return &Subscription{cc: cc, stream: stream, cons: cons, consumer: durable}, nil
 }
 
 // NextRun returns the first stored outcome or enable command of

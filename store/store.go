@@ -96,7 +96,10 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 	for _, sc := range streams {
 		sc.Storage = jetstream.FileStorage
 		sc.Replicas = cfg.Replicas
-		sc.AllowDirect = true
+		// Direct gets may be answered by a follower that lags the leader.
+		// Listing events can live with that; the catch-up that reads
+		// INTEGRATION_RUNS cannot, or it would miss an outcome.
+		sc.AllowDirect = sc.Name != StreamRuns
 		st, err := js.CreateOrUpdateStream(ctx, sc)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", sc.Name, err)

@@ -10,13 +10,19 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // checkModel waits until every counter matches the model, then checks that
 // the stored events and disable commands are exactly the model's.
 func checkModel(t *testing.T, nc *nats.Conn, model *Model) {
 	t.Helper()
-	CheckFor(t, 2*time.Minute, 100*time.Millisecond, func() error {
+	defer func() {
+		if t.Failed() {
+			logConsumers(t, nc)
+		}
+	}()
+	checkForThenGoOn(t, 2*time.Minute, 100*time.Millisecond, func() error {
 		var diffs []string
 		for _, id := range model.Integrations() {
 			c, ok := Counter(t, nc, id)
@@ -40,7 +46,7 @@ func checkModel(t *testing.T, nc *nats.Conn, model *Model) {
 	}
 	for id, name := range model.Events {
 		if got[id] != 1 {
-			t.Errorf("event %s (%s) stored %d times, want 1", id, name, got[id])
+			t.Errorf("event %s (%s, run %s) stored %d times, want 1", id, name, model.Runs[id], got[id])
 		}
 	}
 	disables := map[string]int{}
@@ -88,4 +94,46 @@ func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 	if err := s.Terminate(30 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("SIGTERM: %v\n%s", err, s.Output())
 	}
+}
+
+// logConsumers logs the state of every partition consumer, to tell a stuck
+// partition from a lost message when a fault test fails.
+func logConsumers(t *testing.T, nc *nats.Conn) {
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	runs, err := js.Stream(ctx, store.StreamRuns)
+	if err != nil {
+		t.Logf("stream: %v", err)
+		return
+	}
+	for p := range store.DefaultPartitions {
+		c, err := runs.Consumer(ctx, fmt.Sprint(store.ConsumerPartitionPrefix, p))
+		if err != nil {
+			t.Logf("partition %d: %v", p, err)
+			continue
+		}
+		i, err := c.Info(ctx)
+		if err != nil {
+			t.Logf("partition %d: %v", p, err)
+			continue
+		}
+		t.Logf("partition %d: delivered %d/%d ackFloor %d/%d ackPending %d pending %d redelivered %d waiting %d pins %+v",
+			p, i.Delivered.Consumer, i.Delivered.Stream, i.AckFloor.Consumer, i.AckFloor.Stream, i.NumAckPending, i.NumPending, i.NumRedelivered, i.NumWaiting, i.PriorityGroups)
+	}
+}
+
+// checkForThenGoOn is CheckFor that marks the test failed but lets it go on,
+// so that a fault test reports every difference, not only the first kind.
+func checkForThenGoOn(t *testing.T, timeout, interval time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(interval)
+	}
+	t.Errorf("not true after %s: %v", timeout, err)
 }

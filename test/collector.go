@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -46,11 +47,27 @@ func Stored(t testing.TB, nc *nats.Conn, stream string) []*nats.Msg {
 	}
 	var out []*nats.Msg
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
+		var m *jetstream.RawStreamMsg
+		// Only a deleted message may be passed over: a read that fails
+		// under load is tried again, or the test stops, so a missing
+		// message always means a message that is not there.
+		for try := 0; ; try++ {
+			m, err = s.GetMsg(ctx, seq)
+			if err == nil || errors.Is(err, jetstream.ErrMsgNotFound) || try == 20 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
 		if err != nil {
-			continue // deleted
+			t.Fatalf("read %s sequence %d: %v", stream, seq, err)
 		}
 		out = append(out, &nats.Msg{Subject: m.Subject, Data: m.Data, Header: m.Header})
+	}
+	if len(out) != int(info.State.Msgs) {
+		t.Fatalf("read %d messages of %s, its state says %d", len(out), stream, info.State.Msgs)
 	}
 	return out
 }

@@ -18,7 +18,9 @@ type Model struct {
 	Events map[string]string
 	// Disables counts the disable commands expected per integration.
 	Disables map[string]int
-	seen     map[string]bool
+	// Runs maps a failure event id to the run that raised it.
+	Runs map[string]string
+	seen map[string]bool
 }
 
 // ModelCounter is the expected state of one integration.
@@ -30,7 +32,7 @@ type ModelCounter struct {
 
 // NewModel returns an empty model.
 func NewModel(disableAfter int) *Model {
-	return &Model{DisableAfter: disableAfter, Counters: map[string]*ModelCounter{}, Events: map[string]string{}, Disables: map[string]int{}, seen: map[string]bool{}}
+	return &Model{DisableAfter: disableAfter, Counters: map[string]*ModelCounter{}, Events: map[string]string{}, Disables: map[string]int{}, Runs: map[string]string{}, seen: map[string]bool{}}
 }
 
 func modelKind(f *subjects.Failure) subjects.Kind {
@@ -66,7 +68,9 @@ func (m *Model) Apply(o subjects.RunOutcome) {
 	}
 	c.Streak++
 	k := modelKind(o.Failure)
-	m.Events[processor.FailureEventID(o.IntegrationID, o.RunID, k).String()] = k.EventName()
+	id := processor.FailureEventID(o.IntegrationID, o.RunID, k).String()
+	m.Events[id] = k.EventName()
+	m.Runs[id] = o.IntegrationID + "/" + o.RunID
 	if c.Streak == m.DisableAfter && !c.Disabled {
 		c.Disabled = true
 		m.Events[processor.DisabledEventID(o.IntegrationID, c.Episode).String()] = subjects.KindDisabled.EventName()

@@ -122,7 +122,12 @@ func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...
 		s.err = cmd.Wait()
 		close(s.exited)
 	}()
-	t.Cleanup(func() { s.Kill() })
+	t.Cleanup(func() {
+		s.Kill()
+		if t.Failed() {
+			t.Logf("serve pid %d warnings and errors:\n%s", s.PID(), s.problems(40))
+		}
+	})
 	select {
 	case <-ready:
 	case <-s.exited:
@@ -195,3 +200,14 @@ func (s *Serve) Pause() { _ = syscall.Kill(s.PID(), syscall.SIGSTOP) }
 
 // Resume continues a paused process with SIGCONT.
 func (s *Serve) Resume() { _ = syscall.Kill(s.PID(), syscall.SIGCONT) }
+
+// problems returns the last n warn and error lines of the log.
+func (s *Serve) problems(n int) string {
+	var lines []string
+	for _, line := range strings.Split(s.Output(), "\n") {
+		if strings.Contains(line, `"level":"warn"`) || strings.Contains(line, `"level":"error"`) {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
