@@ -105,7 +105,7 @@ func (c *Config) setDefaults() {
 	// the fail-over of a stall, so it is short, and MaxAckPending keeps the
 	// queue a replica holds short enough to be applied well within it.
 	if c.AckWait == 0 {
-		c.AckWait = 8 * time.Second
+		c.AckWait = 6 * time.Second
 	}
 	if c.MaxAckPending == 0 {
 		c.MaxAckPending = 256
