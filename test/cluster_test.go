@@ -127,13 +127,7 @@ func logConsumers(t *testing.T, nc *nats.Conn) {
 // so that a fault test reports every difference, not only the first kind.
 func checkForThenGoOn(t *testing.T, timeout, interval time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(interval)
+	if err := poll(timeout, interval, f); err != nil {
+		t.Errorf("not true after %s: %v", timeout, err)
 	}
-	t.Errorf("not true after %s: %v", timeout, err)
 }
