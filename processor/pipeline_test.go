@@ -30,10 +30,11 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 	const id = "crashy"
 	test.Publish(t, nc, test.Failed(id, "r1", subjects.StagePerform, 500))
 
-	first, err := st.NextRun(ctx, id, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var first store.Msg
+	test.CheckFor(t, 5*time.Second, 5*time.Millisecond, func() (err error) {
+		first, err = st.NextRun(ctx, id, 1)
+		return err
+	})
 	pm, err := subjects.Default().ParsePartitioned(first.Subject)
 	if err != nil {
 		t.Fatal(err)

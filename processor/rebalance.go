@@ -30,6 +30,8 @@ type holding struct {
 	// delivered under, by pin id.
 	mu     sync.Mutex
 	epochs map[string]epoch
+	// subscribed is closed once sub is set: deliveries may come first.
+	subscribed chan struct{}
 	// stop ends the lanes' retries when a hand-over runs out of time.
 	stop       context.Context
 	cancelStop context.CancelFunc
@@ -87,7 +89,7 @@ func (p *Pipeline) rebalance(ctx context.Context) error {
 
 // acquire starts the partition's lanes and subscribes to it.
 func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
-	h := &holding{epochs: map[string]epoch{}}
+	h := &holding{epochs: map[string]epoch{}, subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
 	for range p.cfg.Lanes {
 		l := &lane{p: p, ch: make(chan work, 256), state: map[string]*entry{}}
@@ -104,6 +106,7 @@ func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
 		return err
 	}
 	h.sub = sub
+	close(h.subscribed)
 	part.mu.Lock()
 	part.held = h
 	part.mu.Unlock()
@@ -183,6 +186,11 @@ type epoch struct {
 // only one the server delivers to, so the position read now bounds what any
 // earlier holder was given.
 func (h *holding) epoch(ctx context.Context, pin string) (epoch, error) {
+	select {
+	case <-h.subscribed:
+	case <-ctx.Done():
+		return epoch{}, ctx.Err()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if ep, ok := h.epochs[pin]; ok {
