@@ -104,7 +104,9 @@ func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...
 		t.Fatal(err)
 	}
 	ready := make(chan struct{})
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		once := sync.Once{}
@@ -119,6 +121,9 @@ func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...
 		}
 	}()
 	go func() {
+		// Wait closes the pipe: read it to the end first, or the last
+		// lines (the goodbye) are lost.
+		<-scanned
 		s.err = cmd.Wait()
 		close(s.exited)
 	}()
