@@ -85,6 +85,18 @@ func StoredEvents(t testing.TB, nc *nats.Conn) []Event {
 	return out
 }
 
+// storedEventsOf counts the events of integration in INTEGRATION_EVENTS.
+func storedEventsOf(t testing.TB, nc *nats.Conn, integration string) int {
+	t.Helper()
+	n := 0
+	for _, e := range StoredEvents(t, nc) {
+		if e.Data.IntegrationID == integration {
+			n++
+		}
+	}
+	return n
+}
+
 // DecodeEvent parses a structured CloudEvent message.
 func DecodeEvent(t testing.TB, m *nats.Msg) Event {
 	t.Helper()

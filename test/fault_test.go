@@ -98,13 +98,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 	if c.LastRunID != "p3" {
 		t.Fatalf("after repair: %+v", c)
 	}
-	n := 0
-	for _, e := range StoredEvents(t, nc) {
-		if e.Data.IntegrationID == poison {
-			n++
-		}
-	}
-	if n != 3 {
+	if n := storedEventsOf(t, nc, poison); n != 3 {
 		t.Fatalf("%s has %d events, want 3", poison, n)
 	}
 	CheckFor(t, 30*time.Second, 50*time.Millisecond, agree(model.Integrations()))
@@ -147,13 +141,7 @@ func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
 	if n := len(dead.all()); n != 3 {
 		t.Fatalf("%d dead letters, want the 3 queued messages", n)
 	}
-	events := 0
-	for _, e := range StoredEvents(t, nc) {
-		if e.Data.IntegrationID == queued {
-			events++
-		}
-	}
-	if events != 3 {
-		t.Fatalf("%s has %d events, want 3", queued, events)
+	if n := storedEventsOf(t, nc, queued); n != 3 {
+		t.Fatalf("%s has %d events, want 3", queued, n)
 	}
 }
