@@ -11,6 +11,7 @@ import (
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/test"
+	"github.com/integration-events/integration-events/workload"
 )
 
 const fuzzIntegration = "fuzz-int"
@@ -70,13 +71,13 @@ func FuzzDecodeOutcome(f *testing.F) {
 		f.Add(in.Data)
 	}
 	for _, o := range []subjects.RunOutcome{
-		test.Succeeded(fuzzIntegration, "ok-1"),
-		test.Failed(fuzzIntegration, "v-1", subjects.StageValidate, 0),
-		test.Failed(fuzzIntegration, "m-1", subjects.StageMap, 0),
-		test.Failed(fuzzIntegration, "a-1", subjects.StageAuthenticate, 0),
-		test.Failed(fuzzIntegration, "p-1", subjects.StagePerform, 0),
-		test.Failed(fuzzIntegration, "p-401", subjects.StagePerform, 401),
-		test.Failed(fuzzIntegration, "p-500", subjects.StagePerform, 500),
+		workload.Succeeded(fuzzIntegration, "ok-1"),
+		workload.Failed(fuzzIntegration, "v-1", subjects.StageValidate, 0),
+		workload.Failed(fuzzIntegration, "m-1", subjects.StageMap, 0),
+		workload.Failed(fuzzIntegration, "a-1", subjects.StageAuthenticate, 0),
+		workload.Failed(fuzzIntegration, "p-1", subjects.StagePerform, 0),
+		workload.Failed(fuzzIntegration, "p-401", subjects.StagePerform, 401),
+		workload.Failed(fuzzIntegration, "p-500", subjects.StagePerform, 500),
 	} {
 		b, err := json.Marshal(o)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/test"
+	"github.com/integration-events/integration-events/workload"
 	"go.uber.org/zap"
 )
 
@@ -28,7 +29,7 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	const id = "crashy"
-	test.Publish(t, nc, test.Failed(id, "r1", subjects.StagePerform, 500))
+	test.Publish(t, nc, workload.Failed(id, "r1", subjects.StagePerform, 500))
 
 	var first store.Msg
 	test.CheckFor(t, 5*time.Second, 5*time.Millisecond, func() (err error) {
@@ -53,7 +54,7 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 	if err := sub.Unpin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	test.Publish(t, nc, test.Succeeded(id, "ok2"))
+	test.Publish(t, nc, workload.Succeeded(id, "ok2"))
 
 	p, err := processor.NewPipeline(processor.Config{}, st, zap.NewNop())
 	if err != nil {

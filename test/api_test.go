@@ -9,16 +9,17 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 )
 
 func TestOperatorListsAndActionsEvents(t *testing.T) {
 	_, nc := startServe(t)
 	acks := subscribe(t, nc, "integrations.actioned.>")
 	for i := range 5 {
-		Publish(t, nc, Failed("api-a", fmt.Sprintf("a%d", i), subjects.StagePerform, 500))
+		Publish(t, nc, workload.Failed("api-a", fmt.Sprintf("a%d", i), subjects.StagePerform, 500))
 	}
 	for i := range 3 {
-		Publish(t, nc, Failed("api-b", fmt.Sprintf("b%d", i), subjects.StageValidate, 0))
+		Publish(t, nc, workload.Failed("api-b", fmt.Sprintf("b%d", i), subjects.StageValidate, 0))
 	}
 	WaitCounter(t, nc, "api-a", Streak(5, false))
 	WaitCounter(t, nc, "api-b", Streak(3, false))
@@ -123,7 +124,7 @@ func TestOperatorListsAndActionsEvents(t *testing.T) {
 
 func TestBadAPIRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	_, nc := startServe(t)
-	Publish(t, nc, Failed("api-c", "c1", subjects.StageMap, 0))
+	Publish(t, nc, workload.Failed("api-c", "c1", subjects.StageMap, 0))
 	before := WaitCounter(t, nc, "api-c", Streak(1, false))
 	ids101 := make([]string, 101)
 	for i := range ids101 {

@@ -12,14 +12,15 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 )
 
 func TestEveryBadOutcomeIsDeadLetteredAndChangesNoCounter(t *testing.T) {
 	s, nc := startServe(t)
 	const id = "poison"
 	events := subscribe(t, nc, "integrations.events.>")
-	Publish(t, nc, Failed(id, "p1", subjects.StagePerform, 500))
-	Publish(t, nc, Failed(id, "p2", subjects.StageValidate, 0))
+	Publish(t, nc, workload.Failed(id, "p1", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(id, "p2", subjects.StageValidate, 0))
 	before := WaitCounter(t, nc, id, Streak(2, false))
 	events.waitCount(t, 2)
 
@@ -96,7 +97,7 @@ func TestEveryBadOutcomeIsDeadLetteredAndChangesNoCounter(t *testing.T) {
 		t.Fatalf("serve exited: %v\n%s", s.err, tail(s.Output()))
 	default:
 	}
-	Publish(t, nc, Failed(id, "p3", subjects.StagePerform, 503))
+	Publish(t, nc, workload.Failed(id, "p3", subjects.StagePerform, 503))
 	next := WaitCounter(t, nc, id, Streak(3, false))
 	if next.LastRunID != "p3" || next.LastAppliedSeq <= before.LastAppliedSeq {
 		t.Fatalf("after the next failure: %+v", next)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 )
 
 // cli runs the integration-events binary and returns its output.
@@ -22,7 +23,7 @@ func TestClientCommandsAndEnvironmentFlags(t *testing.T) {
 	nc := Connect(t, s.URL)
 	const id = "cli-int"
 	for _, run := range []string{"c1", "c2", "c3"} {
-		Publish(t, nc, Failed(id, run, subjects.StageAuthenticate, 0))
+		Publish(t, nc, workload.Failed(id, run, subjects.StageAuthenticate, 0))
 	}
 	WaitCounter(t, nc, id, Streak(3, true))
 

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // checkModel waits until every counter matches the model, then checks that
 // the stored events and disable commands are exactly the model's.
-func checkModel(t *testing.T, nc *nats.Conn, model *Model) {
+func checkModel(t *testing.T, nc *nats.Conn, model *workload.Model) {
 	t.Helper()
 	defer func() {
 		if t.Failed() {
@@ -69,7 +70,7 @@ func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 	const disableAfter = 5
 	c := StartCluster(t, 3)
 	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter))
-	w := NewWorkload(WorkloadConfig{Seed: 7, Integrations: 60, Outcomes: 1500, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 7, Integrations: 60, Outcomes: 1500, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 3*time.Minute)
 	nc, js := r.NC, r.JS
 	ctx := context.Background()

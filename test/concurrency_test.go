@@ -13,15 +13,16 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // modelFromStream replays INTEGRATION_RUNS in stored order, outcomes and
 // enables alike, into a fresh model: the order the processor must follow.
-func modelFromStream(t *testing.T, nc *nats.Conn, disableAfter int) (*Model, int) {
+func modelFromStream(t *testing.T, nc *nats.Conn, disableAfter int) (*workload.Model, int) {
 	t.Helper()
-	m := NewModel(disableAfter)
+	m := workload.NewModel(disableAfter)
 	sub := subjects.Default()
 	enables := 0
 	for _, msg := range Stored(t, nc, store.StreamRuns) {
@@ -57,7 +58,7 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	w := NewWorkload(WorkloadConfig{Seed: 5, Integrations: 12, Outcomes: 3000, FailRate: 0.6, Broken: 0.4, ResendRate: 0.02})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 5, Integrations: 12, Outcomes: 3000, FailRate: 0.6, Broken: 0.4, ResendRate: 0.02})
 	ids := map[string]bool{}
 	for _, o := range w.Outcomes {
 		ids[o.IntegrationID] = true
@@ -142,7 +143,7 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 	}
 
 	// Every enable published must have been sourced before replaying.
-	var model *Model
+	var model *workload.Model
 	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
 		var enables int
 		model, enables = modelFromStream(t, nc, disableAfter)

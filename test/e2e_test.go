@@ -11,6 +11,7 @@ import (
 
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
 )
 
@@ -69,7 +70,7 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 	const id = "sf-acme"
 
 	for i := 1; i <= 19; i++ {
-		Publish(t, nc, Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 500))
+		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 500))
 	}
 	WaitCounter(t, nc, id, Streak(19, false))
 	if n := len(disables.all()); n != 0 {
@@ -77,7 +78,7 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 	}
 	events.waitCount(t, 19)
 
-	Publish(t, nc, Failed(id, "r20", subjects.StageValidate, 0))
+	Publish(t, nc, workload.Failed(id, "r20", subjects.StageValidate, 0))
 	c := WaitCounter(t, nc, id, Streak(20, true))
 	got := events.waitCount(t, 21)
 	disabled := DecodeEvent(t, got[20])
@@ -100,15 +101,15 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 
 	// Failures while disabled still raise their events and count, but never a second disable.
 	for i := 21; i <= 45; i++ {
-		Publish(t, nc, Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 503))
+		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 503))
 	}
 	WaitCounter(t, nc, id, Streak(45, true))
 	events.waitCount(t, 21+25)
 	// A success (a run that started before the disable) resets the streak but stays disabled.
-	Publish(t, nc, Succeeded(id, "ok1"))
+	Publish(t, nc, workload.Succeeded(id, "ok1"))
 	WaitCounter(t, nc, id, Streak(0, true))
 	for i := 46; i <= 66; i++ {
-		Publish(t, nc, Failed(id, fmt.Sprintf("r%d", i), subjects.StageAuthenticate, 0))
+		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StageAuthenticate, 0))
 	}
 	WaitCounter(t, nc, id, Streak(21, true))
 	events.waitCount(t, 46+21)
@@ -125,7 +126,7 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 		t.Fatalf("after enable: %+v", after)
 	}
 	for i := 67; i <= 86; i++ {
-		Publish(t, nc, Failed(id, fmt.Sprintf("r%d", i), subjects.StageMap, 0))
+		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StageMap, 0))
 	}
 	WaitCounter(t, nc, id, Streak(20, true))
 	cmds = disables.waitCount(t, 2)
@@ -150,11 +151,11 @@ func TestEachKindHasItsFollowUpAndDrillDown(t *testing.T) {
 		action  string
 		subject string
 	}{
-		{Failed("a1", "v1", subjects.StageValidate, 0), subjects.KindValidation, subjects.FollowUpGoToIntegrationRun, "integrations.events.validation.a1"},
-		{Failed("a2", "m1", subjects.StageMap, 0), subjects.KindMissingAccountMapping, subjects.FollowUpCreateExternalMapping, "integrations.events.missingaccountmapping.a2"},
-		{Failed("a3", "au1", subjects.StageAuthenticate, 0), subjects.KindAuthentication, subjects.FollowUpGoToIntegration, "integrations.events.authentication.a3"},
-		{Failed("a4", "p401", subjects.StagePerform, http.StatusUnauthorized), subjects.KindAuthentication, subjects.FollowUpGoToIntegration, "integrations.events.authentication.a4"},
-		{Failed("a5", "p422", subjects.StagePerform, 422), subjects.KindPerform, subjects.FollowUpGoToIntegrationRun, "integrations.events.perform.a5"},
+		{workload.Failed("a1", "v1", subjects.StageValidate, 0), subjects.KindValidation, subjects.FollowUpGoToIntegrationRun, "integrations.events.validation.a1"},
+		{workload.Failed("a2", "m1", subjects.StageMap, 0), subjects.KindMissingAccountMapping, subjects.FollowUpCreateExternalMapping, "integrations.events.missingaccountmapping.a2"},
+		{workload.Failed("a3", "au1", subjects.StageAuthenticate, 0), subjects.KindAuthentication, subjects.FollowUpGoToIntegration, "integrations.events.authentication.a3"},
+		{workload.Failed("a4", "p401", subjects.StagePerform, http.StatusUnauthorized), subjects.KindAuthentication, subjects.FollowUpGoToIntegration, "integrations.events.authentication.a4"},
+		{workload.Failed("a5", "p422", subjects.StagePerform, 422), subjects.KindPerform, subjects.FollowUpGoToIntegrationRun, "integrations.events.perform.a5"},
 	}
 	for _, c := range cases {
 		Publish(t, nc, c.o)
@@ -206,11 +207,11 @@ func TestBadInputIsDeadLetteredAndChangesNothing(t *testing.T) {
 	dead := subscribe(t, nc, "integrations.deadletter")
 	const id = "bad-target"
 	for i := 1; i <= 3; i++ {
-		Publish(t, nc, Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 500))
+		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 500))
 	}
 	before := WaitCounter(t, nc, id, Streak(3, false))
 
-	valid, _ := json.Marshal(Failed(id, "x", subjects.StagePerform, 500))
+	valid, _ := json.Marshal(workload.Failed(id, "x", subjects.StagePerform, 500))
 	mutate := func(f func(map[string]any)) []byte {
 		var m map[string]any
 		_ = json.Unmarshal(valid, &m)
@@ -265,7 +266,7 @@ func TestBadInputIsDeadLetteredAndChangesNothing(t *testing.T) {
 		}
 	}
 	// Still alive, nothing counted: the next valid outcome makes the streak 4.
-	Publish(t, nc, Failed(id, "r4", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(id, "r4", subjects.StagePerform, 500))
 	after := WaitCounter(t, nc, id, Streak(4, false))
 	if after.FailuresByKind["integration.perform.error"] != before.FailuresByKind["integration.perform.error"]+1 {
 		t.Fatalf("counter changed by bad input: %+v then %+v", before, after)
@@ -283,10 +284,10 @@ func TestResentRunIsCountedOnceAcrossRestart(t *testing.T) {
 	s := StartServe(t, dir, listen)
 	nc := Connect(t, s.URL)
 	const id = "resend"
-	Publish(t, nc, Failed(id, "r1", subjects.StagePerform, 500))
-	Publish(t, nc, Failed(id, "r2", subjects.StagePerform, 500))
-	Publish(t, nc, Succeeded(id, "ok3"))
-	Publish(t, nc, Failed(id, "r4", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(id, "r1", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(id, "r2", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Succeeded(id, "ok3"))
+	Publish(t, nc, workload.Failed(id, "r4", subjects.StagePerform, 500))
 	WaitCounter(t, nc, id, func(c subjects.FailureCounter) error {
 		if c.LastRunID != "r4" || c.ConsecutiveFailures != 1 {
 			return fmt.Errorf("%+v", c)
@@ -294,9 +295,9 @@ func TestResentRunIsCountedOnceAcrossRestart(t *testing.T) {
 		return nil
 	})
 	// Resends after newer outcomes: the old success would reset the streak, the old failures would count.
-	Publish(t, nc, Succeeded(id, "ok3"))
-	Publish(t, nc, Failed(id, "r1", subjects.StagePerform, 500))
-	Publish(t, nc, Failed(id, "r5", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Succeeded(id, "ok3"))
+	Publish(t, nc, workload.Failed(id, "r1", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(id, "r5", subjects.StagePerform, 500))
 	WaitCounter(t, nc, id, Streak(2, false))
 	if err := s.Terminate(30 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v\n%s", err, s.Output())
@@ -305,9 +306,9 @@ func TestResentRunIsCountedOnceAcrossRestart(t *testing.T) {
 
 	s = StartServe(t, dir, listen)
 	nc = Connect(t, s.URL)
-	Publish(t, nc, Failed(id, "r2", subjects.StagePerform, 500))
-	Publish(t, nc, Succeeded(id, "ok3"))
-	Publish(t, nc, Failed(id, "r6", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(id, "r2", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Succeeded(id, "ok3"))
+	Publish(t, nc, workload.Failed(id, "r6", subjects.StagePerform, 500))
 	c := WaitCounter(t, nc, id, Streak(3, false))
 	if c.LastRunID != "r6" {
 		t.Fatalf("last run %s", c.LastRunID)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -46,15 +47,15 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 	s, nc := startServe(t, "--disable-after", "50")
 	dead := subscribe(t, nc, "integrations.deadletter")
 	const poison = "poison-int"
-	Publish(t, nc, Failed(poison, "p1", subjects.StagePerform, 500))
-	Publish(t, nc, Failed(poison, "p2", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(poison, "p1", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(poison, "p2", subjects.StagePerform, 500))
 	good := WaitCounter(t, nc, poison, Streak(2, false))
 
 	repair := corruptCounter(t, nc, poison)
-	Publish(t, nc, Failed(poison, "p3", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(poison, "p3", subjects.StagePerform, 500))
 
 	// Others go on, in every partition, while the poisoned one is retried.
-	w := NewWorkload(WorkloadConfig{Seed: 9, Integrations: 64, Outcomes: 400, FailRate: 0.3})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 9, Integrations: 64, Outcomes: 400, FailRate: 0.3})
 	for _, o := range w.Outcomes {
 		Publish(t, nc, o)
 	}
@@ -117,12 +118,12 @@ func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
 	dead := subscribe(t, nc, "integrations.deadletter")
 	const poison = "stuck-int"
 	queued := probeIn(subjects.PartitionOf(poison, store.DefaultPartitions), store.DefaultPartitions, "queued")
-	Publish(t, nc, Failed(poison, "s1", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(poison, "s1", subjects.StagePerform, 500))
 	good := WaitCounter(t, nc, poison, Streak(1, false))
 	repair := corruptCounter(t, nc, poison)
-	Publish(t, nc, Failed(poison, "s2", subjects.StagePerform, 500))
+	Publish(t, nc, workload.Failed(poison, "s2", subjects.StagePerform, 500))
 	for _, run := range []string{"q1", "q2", "q3"} {
-		Publish(t, nc, Failed(queued, run, subjects.StageValidate, 0))
+		Publish(t, nc, workload.Failed(queued, run, subjects.StageValidate, 0))
 	}
 	got := dead.waitCount(t, 3)
 	for _, m := range got {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 )
 
 // natsCLI finds the stock nats command-line tool. CI installs it; elsewhere
@@ -74,7 +75,7 @@ func TestStockNatsCLIWorksUnchanged(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("nats sub never said it was subscribed")
 	}
-	o, _ := json.Marshal(Failed("cli-x", "cli-run-1", subjects.StagePerform, 502))
+	o, _ := json.Marshal(workload.Failed("cli-x", "cli-run-1", subjects.StagePerform, 502))
 	if out, err := run(ctx, "pub", "integrations.runs.cli-x", string(o)).CombinedOutput(); err != nil {
 		t.Fatalf("nats pub: %v\n%s", err, out)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -25,7 +26,7 @@ func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 	}
 	nc := Connect(t, srv.ClientURL())
 	js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
-	w := NewWorkload(WorkloadConfig{Seed: 3, Integrations: 300, Outcomes: 6000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.02})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 3, Integrations: 300, Outcomes: 6000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.02})
 	for _, o := range w.Outcomes {
 		b, _ := json.Marshal(o)
 		if _, err := js.PublishAsync(subjects.Default().Run(o.IntegrationID), b); err != nil {

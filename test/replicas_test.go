@@ -10,6 +10,7 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 )
 
 // waitSplit waits until the replicas hold disjoint sets of partitions that
@@ -72,7 +73,7 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	b := start()
 	waitSplit(t, partitions, a, b)
 
-	w := NewWorkload(WorkloadConfig{Seed: 11, Integrations: 200, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 11, Integrations: 200, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
 	nc, js := r.NC, r.JS
 	model := w.Model(disableAfter)
@@ -83,10 +84,10 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	probe := probeIn(victim, partitions, "kill")
 	killed := time.Now()
 	a.Kill()
-	if err := r.Publish(Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
+	if err := r.Publish(workload.Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
 		t.Fatal(err)
 	}
-	model.Apply(Failed(probe, "probe-1", subjects.StagePerform, 500))
+	model.Apply(workload.Failed(probe, "probe-1", subjects.StagePerform, 500))
 	WaitCounter(t, nc, probe, Streak(1, false))
 	failover := time.Since(killed)
 	t.Logf("SIGKILL of one replica: partition %d processed again after %s", victim, failover.Round(time.Millisecond))
@@ -129,7 +130,7 @@ func TestReplicasCrashRepeatedly(t *testing.T) {
 	start := func() *Serve { return StartServe(t, t.TempDir(), "127.0.0.1:0", flags...) }
 	replicas := []*Serve{start(), start()}
 
-	w := NewWorkload(WorkloadConfig{Seed: 23, Integrations: 300, Outcomes: 5000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 23, Integrations: 300, Outcomes: 5000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
 	kills := 0
 	for _, at := range []int64{800, 1800, 2800, 3800} {
@@ -156,7 +157,7 @@ func TestStalledReplicaIsFailedOver(t *testing.T) {
 	a := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
 	b := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
 	waitSplit(t, partitions, a, b)
-	w := NewWorkload(WorkloadConfig{Seed: 31, Integrations: 200, Outcomes: 4000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 31, Integrations: 200, Outcomes: 4000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
 	model := w.Model(disableAfter)
 
@@ -165,10 +166,10 @@ func TestStalledReplicaIsFailedOver(t *testing.T) {
 	probe := probeIn(frozen, partitions, "stall")
 	a.Pause()
 	paused := time.Now()
-	if err := r.Publish(Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
+	if err := r.Publish(workload.Failed(probe, "probe-1", subjects.StagePerform, 500)); err != nil {
 		t.Fatal(err)
 	}
-	model.Apply(Failed(probe, "probe-1", subjects.StagePerform, 500))
+	model.Apply(workload.Failed(probe, "probe-1", subjects.StagePerform, 500))
 	WaitCounter(t, r.NC, probe, Streak(1, false))
 	t.Logf("SIGSTOP of one replica: partition %d processed by the other after %s", frozen, time.Since(paused).Round(time.Millisecond))
 	// What the frozen replica was handed comes back after the ack wait (6 s)

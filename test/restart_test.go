@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/workload"
 )
 
 // TestKilledMidStreamLosesAndDoublesNothing kills serve with SIGKILL twice
@@ -13,7 +14,7 @@ import (
 // same data directory each time, and compares the final counters, events and disable commands with the model.
 func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	const disableAfter = 5
-	w := NewWorkload(WorkloadConfig{Seed: 42, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
+	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 42, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
 	model := w.Model(disableAfter)
 	dir, listen := t.TempDir(), FreePort(t)
 	flags := []string{"--disable-after", fmt.Sprint(disableAfter)}
