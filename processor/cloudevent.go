@@ -2,27 +2,44 @@ package processor
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/integration-events/integration-events/subjects"
 )
 
-// EncodeCloudEvent renders a CloudEvents 1.0 event in structured JSON mode.
-// subject is the integration id, so consumers can filter without reading data.
+// EncodeCloudEvent renders a CloudEvents 1.0 event in structured JSON mode,
+// byte for byte as the CloudEvents SDK does (a test holds it to that), but
+// encoding data once instead of twice. subject is the integration id, so
+// consumers can filter without reading data.
 func EncodeCloudEvent(id, eventType, subject string, t time.Time, data any) ([]byte, error) {
-	e := event.New()
-	e.SetID(id)
-	e.SetSource(subjects.EventSource)
-	e.SetType(eventType)
-	e.SetSubject(subject)
-	e.SetTime(t.UTC())
-	if err := e.SetData(event.ApplicationJSON, data); err != nil {
+	if id == "" || eventType == "" {
+		return nil, errors.New("cloudevent needs an id and a type")
+	}
+	d, err := json.Marshal(data)
+	if err != nil {
 		return nil, fmt.Errorf("cloudevent %s data: %w", id, err)
 	}
-	if err := e.Validate(); err != nil {
-		return nil, fmt.Errorf("cloudevent %s: %w", id, err)
+	b := make([]byte, 0, len(d)+256)
+	b = append(b, `{"specversion":"1.0","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"source":`...)
+	b = appendString(b, subjects.EventSource)
+	b = append(b, `,"type":`...)
+	b = appendString(b, eventType)
+	if subject != "" {
+		b = append(b, `,"subject":`...)
+		b = appendString(b, subject)
 	}
-	return json.Marshal(e)
+	b = append(b, `,"datacontenttype":"application/json","time":"`...)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","data":`...)
+	b = append(b, d...)
+	return append(b, '}'), nil
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }

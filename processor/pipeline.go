@@ -18,10 +18,9 @@ import (
 type Config struct {
 	// DisableAfter is the streak of failures that disables an integration.
 	DisableAfter int
-	// Lanes is how many integrations of one partition are worked on at
-	// once. The messages of one integration always go to the same lane, in
-	// stream order.
-	Lanes int
+	// Batch is the most deliveries of one partition applied together: their
+	// writes are sent at once and awaited together, one round trip per step.
+	Batch int
 	// RetryMin and RetryMax bound the backoff of a step that failed for a
 	// reason other than its input; the step is retried in place, never
 	// skipped.
@@ -29,10 +28,14 @@ type Config struct {
 	// Heartbeat is how often the replica renews its membership and
 	// rebalances partitions.
 	Heartbeat time.Duration
-	// ReleaseTimeout bounds how long a replica waits for its lanes to
+	// ReleaseTimeout bounds how long a replica waits for its workers to
 	// finish a partition it hands over.
 	ReleaseTimeout time.Duration
 }
+
+// DefaultBatch is the default of Config.Batch: as many as the deliveries a
+// partition has in flight by default.
+const DefaultBatch = 256
 
 // DefaultConfig returns the pipeline defaults.
 func DefaultConfig() Config {
@@ -45,8 +48,8 @@ func (c *Config) setDefaults() {
 	if c.DisableAfter == 0 {
 		c.DisableAfter = DefaultDisableAfter
 	}
-	if c.Lanes == 0 {
-		c.Lanes = 4
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
 	}
 	if c.RetryMin == 0 {
 		c.RetryMin = 50 * time.Millisecond
@@ -67,8 +70,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.DisableAfter < 1 || c.DisableAfter > 10000:
 		return fmt.Errorf("disable-after %d must be 1 to 10000", c.DisableAfter)
-	case c.Lanes < 1 || c.Lanes > 256:
-		return fmt.Errorf("lanes %d must be 1 to 256", c.Lanes)
+	case c.Batch < 1 || c.Batch > 4096:
+		return fmt.Errorf("batch %d must be 1 to 4096", c.Batch)
 	case c.RetryMin <= 0 || c.RetryMax < c.RetryMin:
 		return errors.New("retry backoff must be positive with max >= min")
 	case c.Heartbeat <= 0 || c.ReleaseTimeout <= 0:
@@ -84,10 +87,13 @@ func (c *Config) Validate() error {
 // who owns which partition from the membership heartbeats (rebalance.go), and
 // each consumes the partitions it owns; the consumers' pinned priority group
 // makes sure the server delivers a partition to one replica at a time even
-// while replicas disagree. A partition feeds its own lanes (lane.go): every
-// integration belongs to one lane, which applies its messages one at a time
-// in stream order. A message that cannot be applied stalls its lane and, once
-// the lane is full, its partition, never the other partitions.
+// while replicas disagree. A partition has its own worker (batch.go), which
+// applies what was delivered in batches: the batch's writes go out together,
+// one round trip per step, and each integration's outcomes are applied in
+// stream order. A batch that is not plain sailing (bad input, a resend to
+// look up, a catch-up, a failed write) is applied one delivery at a time
+// instead (apply.go). A message that cannot be applied stalls its
+// partition, never the other partitions.
 type Pipeline struct {
 	cfg   Config
 	st    *store.Store

@@ -3,7 +3,6 @@ package processor
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -12,7 +11,7 @@ import (
 )
 
 // partition is one partition as this replica sees it. While held it has a
-// subscription and its own lanes, whose counter copies live exactly as long
+// subscription and its own worker, whose counter copies live exactly as long
 // as the holding: a later holding starts from the store again.
 type partition struct {
 	n       int
@@ -21,18 +20,23 @@ type partition struct {
 	leaving bool
 }
 
-// holding is one acquisition of a partition.
+// holding is one acquisition of a partition. Its worker goroutine applies
+// the deliveries in batches (batch.go); epochs and state belong to it.
 type holding struct {
-	sub   *store.Subscription
-	lanes []*lane
-	wg    sync.WaitGroup
+	sub *store.Subscription
+	// queue holds the deliveries in the order the server sent them.
+	queue chan work
+	// closing tells the worker the subscription has stopped: it finishes
+	// what is queued and returns, closing done.
+	closing, done chan struct{}
 	// epochs are the consumer positions seen when each pin was first
 	// delivered under, by pin id.
-	mu     sync.Mutex
-	epochs map[string]epoch
+	epochs map[string]*epoch
+	// state holds the counter copies, by integration id.
+	state map[string]*entry
 	// subscribed is closed once sub is set: deliveries may come first.
 	subscribed chan struct{}
-	// stop ends the lanes' retries when a hand-over runs out of time.
+	// stop ends the worker's retries when a hand-over runs out of time.
 	stop       context.Context
 	cancelStop context.CancelFunc
 }
@@ -87,22 +91,17 @@ func (p *Pipeline) rebalance(ctx context.Context) error {
 	return nil
 }
 
-// acquire starts the partition's lanes and subscribes to it.
+// acquire starts the partition's worker and subscribes to it.
 func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
-	h := &holding{epochs: map[string]epoch{}, subscribed: make(chan struct{})}
+	h := &holding{epochs: map[string]*epoch{}, state: map[string]*entry{}, queue: make(chan work, 4*p.cfg.Batch),
+		closing: make(chan struct{}), done: make(chan struct{}), subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
-	for range p.cfg.Lanes {
-		l := &lane{p: p, ch: make(chan work, 256), state: map[string]*entry{}}
-		h.lanes = append(h.lanes, l)
-		h.wg.Add(1)
-		go l.run(h)
-	}
+	go h.run(p)
 	sub, err := p.st.ConsumePartition(ctx, part.n, p.dispatch(h))
 	if err != nil {
-		for _, l := range h.lanes {
-			close(l.ch)
-		}
 		h.cancelStop()
+		close(h.closing)
+		<-h.done
 		return err
 	}
 	h.sub = sub
@@ -114,7 +113,7 @@ func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
 	return nil
 }
 
-// dispatch hands the deliveries of one holding to its lanes.
+// dispatch queues the deliveries of one holding for its worker.
 func (p *Pipeline) dispatch(h *holding) store.Handler {
 	return func(d *store.Delivery) {
 		m, err := p.subj.ParsePartitioned(d.Subject)
@@ -122,17 +121,15 @@ func (p *Pipeline) dispatch(h *holding) store.Handler {
 			p.rejectMalformed(d)
 			return
 		}
-		f := fnv.New32a()
-		f.Write([]byte(m.IntegrationID))
 		select {
-		case h.lanes[f.Sum32()%uint32(len(h.lanes))].ch <- work{d: d, m: m}:
+		case h.queue <- work{d: d, m: m}:
 		case <-h.stop.Done():
 		}
 	}
 }
 
 // release hands a partition over in the background: stop pulling, let the
-// lanes finish what they were given (until the release timeout or ctx ends),
+// worker finish what it was given (until the release timeout or ctx ends),
 // then unpin so the new owner starts at once.
 func (p *Pipeline) release(ctx context.Context, part *partition) {
 	part.mu.Lock()
@@ -149,16 +146,12 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 		rctx, cancel := context.WithTimeout(ctx, p.cfg.ReleaseTimeout)
 		defer cancel()
 		h.sub.Stop(rctx)
-		for _, l := range h.lanes {
-			close(l.ch)
-		}
-		done := make(chan struct{})
-		go func() { h.wg.Wait(); close(done) }()
+		close(h.closing)
 		select {
-		case <-done:
+		case <-h.done:
 		case <-rctx.Done():
 			h.cancelStop()
-			<-done
+			<-h.done
 		}
 		h.cancelStop()
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -174,33 +167,43 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 }
 
 // epoch is what a holding knows once the server delivers to it under a pin:
-// every message delivered to an earlier holder is at or below delivered, and
-// every message at or below ackFloor was acknowledged. Later messages come
+// every message at or below ackFloor was acknowledged, and missed holds, by
+// integration, the messages above it up to the last one delivered, which
+// an earlier holder may have been given and not applied. Later messages come
 // under this pin in stream order.
 type epoch struct {
-	ackFloor, delivered uint64
+	ackFloor uint64
+	missed   map[string][]store.Msg
 }
 
-// epoch returns the position of pin, reading it from the consumer the first
-// time the pin is seen. Being delivered under the pin, this replica is now the
-// only one the server delivers to, so the position read now bounds what any
-// earlier holder was given.
-func (h *holding) epoch(ctx context.Context, pin string) (epoch, error) {
+// epoch returns the epoch of pin, reading it from the consumer and the
+// stream the first time the pin is seen. Being delivered under the pin, this
+// replica is now the only one the server delivers to, so the position read
+// now bounds what any earlier holder was given.
+func (h *holding) epoch(ctx context.Context, p *Pipeline, pin string) (*epoch, error) {
 	select {
 	case <-h.subscribed:
 	case <-ctx.Done():
-		return epoch{}, ctx.Err()
+		return nil, ctx.Err()
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if ep, ok := h.epochs[pin]; ok {
 		return ep, nil
 	}
 	floor, delivered, err := h.sub.Position(ctx)
 	if err != nil {
-		return epoch{}, err
+		return nil, err
 	}
-	ep := epoch{ackFloor: floor, delivered: delivered}
+	msgs, err := h.sub.Range(ctx, floor, delivered)
+	if err != nil {
+		return nil, err
+	}
+	ep := &epoch{ackFloor: floor, missed: map[string][]store.Msg{}}
+	for _, m := range msgs {
+		if pm, err := p.subj.ParsePartitioned(m.Subject); err == nil {
+			ep.missed[pm.IntegrationID] = append(ep.missed[pm.IntegrationID], m)
+		}
+	}
+	p.log.Debugw("new pin", "pin", pin, "ackFloor", floor, "delivered", delivered, "unacknowledged", len(msgs))
 	h.epochs[pin] = ep
 	return ep, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/integration-events/integration-events/subjects"
 )
@@ -207,7 +208,17 @@ func RedactText(s string) string {
 	if s == "" {
 		return s
 	}
-	s = textUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		s = textUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+	}
+	if isASCII(s) && !holdsSecretWord(strings.ToLower(s)) {
+		return s
+	}
+	return redactSecrets(s)
+}
+
+// redactSecrets applies textSecret.
+func redactSecrets(s string) string {
 	return textSecret.ReplaceAllStringFunc(s, func(m string) string {
 		sub := textSecret.FindStringSubmatch(m)
 		if sub[3] != "" {
@@ -215,4 +226,29 @@ func RedactText(s string) string {
 		}
 		return sub[1] + Redacted
 	})
+}
+
+// secretWords are the words textSecret cannot match without.
+var secretWords = append([]string{"bearer", "basic"}, sensitiveWords...)
+
+// holdsSecretWord reports whether lowered text has a word that textSecret
+// needs. Most text has none, and skipping the pattern then is what keeps
+// redaction cheap. Only ASCII text is screened like this: the pattern folds
+// case the Unicode way ("ſ" matches "s"), which lowering does not.
+func holdsSecretWord(lowered string) bool {
+	for _, w := range secretWords {
+		if strings.Contains(lowered, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

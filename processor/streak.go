@@ -60,6 +60,17 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 	return c, t
 }
 
+// Unchanged reports whether applying o to c changes nothing but the last
+// run id and sequence: a success while there is no streak, on an
+// integration already stored (its first outcome is stored, so the API
+// knows it). The pipeline
+// stores nothing for it, so a healthy integration costs no counter write.
+// Replaying it is harmless: before any later outcome it is again a no-op,
+// and after one it is skipped as older than the counter's last sequence.
+func Unchanged(c subjects.FailureCounter, o *subjects.RunOutcome) bool {
+	return o.Status == subjects.StatusSucceeded && c.ConsecutiveFailures == 0 && c.IntegrationID != ""
+}
+
 // Enable applies an enable command stored at stream sequence seq: it
 // resets the streak and, when the integration was disabled, re-enables it and
 // opens a new episode. reopened says whether it did the latter.

@@ -51,6 +51,7 @@ type Subscription struct {
 	stream   jetstream.Stream
 	cons     jetstream.Consumer
 	consumer string
+	filters  []string
 }
 
 // Position returns the consumer's ack floor (every message at or below it
@@ -61,6 +62,51 @@ func (s *Subscription) Position(ctx context.Context) (ackFloor, delivered uint64
 		return 0, 0, fmt.Errorf("consumer %s position: %w", s.consumer, err)
 	}
 	return info.AckFloor.Stream, info.Delivered.Stream, nil
+}
+
+// Range returns the messages the subscription's consumer filters for, with
+// stream sequences after after and up to through, in stream order. It reads
+// from the stream leader, in one pass however many there are.
+func (s *Subscription) Range(ctx context.Context, after, through uint64) ([]Msg, error) {
+	if through <= after {
+		return nil, nil
+	}
+	c, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: s.filters, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+	}
+	name := s.stream.CachedInfo().Config.Name
+	var out []Msg
+	for {
+		batch, err := c.Fetch(256, jetstream.FetchMaxWait(opTimeout))
+		if err != nil {
+			return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			md, err := m.Metadata()
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", s.consumer, err)
+			}
+			if md.Sequence.Stream > through {
+				return out, nil
+			}
+			out = append(out, Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()})
+			if md.Sequence.Stream == through || md.NumPending == 0 {
+				return out, nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+		}
+		if n == 0 {
+			// Nothing more is stored: later messages were removed.
+			return out, nil
+		}
+	}
 }
 
 // Stop stops pulling and waits until the handler has returned for every
@@ -180,7 +226,7 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", durable, err)
 	}
-	return &Subscription{cc: cc, stream: stream, cons: cons, consumer: durable}, nil
+	return &Subscription{cc: cc, stream: stream, cons: cons, consumer: durable, filters: filters}, nil
 }
 
 // NextRun returns the first stored outcome or enable command of

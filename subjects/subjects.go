@@ -77,6 +77,9 @@ func (s Subjects) Disable(integrationID string) string {
 	return s.Root + ".commands.disable." + integrationID
 }
 
+// Disables matches every disable command.
+func (s Subjects) Disables() string { return s.Root + ".commands.disable.>" }
+
 // Enable is where operators re-enable integrationID.
 func (s Subjects) Enable(integrationID string) string {
 	return s.Root + ".commands.enable." + integrationID

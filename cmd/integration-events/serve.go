@@ -72,7 +72,7 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&cfg.Store.Partitions, "partitions", cfg.Store.Partitions, "partitions of INTEGRATION_RUNS; fixed for the life of a deployment, the same on every replica")
 	f.DurationVar(&cfg.Store.AckWait, "ack-wait", cfg.Store.AckWait, "how long a delivered message may stay unacknowledged before JetStream redelivers it")
 	f.IntVar(&cfg.Store.MaxDeliver, "max-deliver", cfg.Store.MaxDeliver, "deliveries without an acknowledgement before JetStream gives up on a message (it is then dead-lettered)")
-	f.IntVar(&cfg.Pipeline.Lanes, "lanes", cfg.Pipeline.Lanes, "integrations of one partition worked on at once")
+	f.IntVar(&cfg.Pipeline.Batch, "batch", processor.DefaultBatch, "most deliveries of one partition applied together, one round trip per step")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long a stop may take to finish in-flight messages")

@@ -1,0 +1,210 @@
+// Package bench measures the processor against raw JetStream on the same
+// embedded server, with the same payloads, in one run, and checks after
+// every processor run that nothing was lost or applied twice.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+)
+
+// ErrNotVerified is returned when a processor run's final state differs
+// from what its workload implies.
+var ErrNotVerified = errors.New("exactly-once check failed")
+
+// runner holds what the phases share.
+type runner struct {
+	cfg  Config
+	st   *store.Store
+	nc   *nats.Conn
+	subj subjects.Subjects
+	log  *zap.Logger
+	res  *Result
+	prog *progress
+}
+
+// Run runs every phase on one embedded server and returns the figures. A
+// result is returned with Verified false, and ErrNotVerified, when a
+// processor run did not match the reference model.
+func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("bench config: %w", err)
+	}
+	began := time.Now()
+	dir := cfg.DataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "integration-events-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	opts := []nats.Option{}
+	if os.Getenv("BENCH_INPROC") != "" {
+		opts = append(opts, nats.InProcessServer(srv))
+	}
+	nc, err := nats.Connect(srv.ClientURL(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	st, err := store.Open(ctx, nc, cfg.Store, log)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, st: st, nc: nc, subj: st.Subjects(), log: log,
+		res:  &Result{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()), Verified: true},
+		prog: newProgress(cfg.Progress)}
+	defer r.prog.stop()
+	var notVerified error
+	for _, phase := range []func(context.Context) error{r.baseline, r.healthy, r.outage, r.scale, r.latency, r.query} {
+		err := phase(ctx)
+		if errors.Is(err, ErrNotVerified) {
+			r.res.Verified = false
+			notVerified = errors.Join(notVerified, err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	r.res.Seconds = time.Since(began).Seconds()
+	return r.res, notVerified
+}
+
+func (r *runner) baseline(ctx context.Context) error {
+	// The healthy workload's payloads, made before timing starts.
+	m := healthyMix("baseline", r.cfg.HealthyIntegrations)
+	pool := make([]store.RawMsg, min(r.cfg.Baseline, 8192))
+	for i := range pool {
+		pool[i] = m.message(r.subj, i)
+	}
+	r.prog.phase("baseline", r.cfg.Baseline)
+	pub, cons, err := r.st.Baseline(ctx, r.cfg.Baseline, func(i int) store.RawMsg { return pool[i%len(pool)] })
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	r.res.BaselinePublishPerSec = float64(r.cfg.Baseline) / pub.Seconds()
+	r.res.BaselineConsumePerSec = float64(r.cfg.Baseline) / cons.Seconds()
+	r.prog.printf("baseline: publish %s, consume %s", perSec(r.res.BaselinePublishPerSec), perSec(r.res.BaselineConsumePerSec))
+	return nil
+}
+
+func healthyMix(name string, integrations int) mix {
+	return mix{name: name, integrations: integrations, failEvery: 20}
+}
+
+func (r *runner) healthy(ctx context.Context) error {
+	rate, err := r.process(ctx, healthyMix("healthy", r.cfg.HealthyIntegrations), r.cfg.Healthy, nil)
+	r.res.HealthyPerSec = rate
+	return err
+}
+
+func (r *runner) outage(ctx context.Context) error {
+	m := mix{name: "outage", integrations: r.cfg.OutageIntegrations, failEvery: 1, enableAfter: r.cfg.Pipeline.DisableAfter}
+	rate, err := r.process(ctx, m, r.cfg.Outage, nil)
+	r.res.OutagePerSec = rate
+	return err
+}
+
+// scale runs the healthy mix at each integration count; the peak memory is
+// read over the last.
+func (r *runner) scale(ctx context.Context) error {
+	var errs error
+	for i, n := range r.cfg.ScaleIntegrations {
+		var atEnd func()
+		if i == len(r.cfg.ScaleIntegrations)-1 {
+			resetPeakRSS()
+			atEnd = func() { r.res.PeakRSSBytes, r.res.Integrations = peakRSS(), n }
+		}
+		rate, err := r.process(ctx, healthyMix(fmt.Sprintf("scale%d", n), n), max(r.cfg.Scale, n), atEnd)
+		r.res.ScalePerSec = append(r.res.ScalePerSec, ScalePoint{Integrations: n, PerSec: rate})
+		if !errors.Is(err, ErrNotVerified) && err != nil {
+			return err
+		}
+		errs = errors.Join(errs, err)
+	}
+	return errs
+}
+
+// process stores a workload of n outcomes (and its enables), then starts a
+// pipeline and times it until every message is applied and acknowledged.
+// atEnd, when set, runs before the pipeline stops. The run is verified
+// against the reference model of what was stored.
+func (r *runner) process(ctx context.Context, m mix, n int, atEnd func()) (rate float64, err error) {
+	before, err := r.snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	count, next := m.messages(r.subj, n)
+	r.prog.phase(m.name+": storing outcomes", count)
+	if err := r.st.PublishAll(ctx, count, next, func(i int, _ uint64) { r.prog.set(i + 1) }); err != nil {
+		return 0, err
+	}
+	// Enables reach INTEGRATION_RUNS through a source: wait for them too.
+	if err := r.waitFor(ctx, func() (bool, error) {
+		last, err := r.st.LastRunSeq(ctx)
+		return last >= before.runs+uint64(count), err
+	}); err != nil {
+		return 0, fmt.Errorf("%s: outcomes not all stored: %w", m.name, err)
+	}
+	runtime.GC()
+
+	r.prog.phase(m.name+": processing", count)
+	p, err := processor.NewPipeline(r.cfg.Pipeline, r.st, r.log)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := p.Start(ctx); err != nil {
+		return 0, err
+	}
+	err = r.waitFor(ctx, func() (bool, error) {
+		left, err := r.st.Backlog(ctx)
+		r.prog.set(count - int(left))
+		return left == 0, err
+	})
+	elapsed := time.Since(start)
+	if err == nil && atEnd != nil {
+		atEnd()
+	}
+	p.Stop(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", m.name, err)
+	}
+	rate = float64(count) / elapsed.Seconds()
+	r.prog.printf("%s: %s messages over %s integrations in %s: %s", m.name, thousands(count), thousands(m.integrations), elapsed.Round(time.Millisecond), perSec(rate))
+	return rate, r.verify(ctx, m.name, before)
+}
+
+// waitFor polls done until it says so, an error, or ctx ends.
+func (r *runner) waitFor(ctx context.Context, done func() (bool, error)) error {
+	for {
+		ok, err := done()
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}

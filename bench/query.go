@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+)
+
+// Query timings are medians over these many calls.
+const (
+	listCalls   = 31
+	actionCalls = 5
+)
+
+// query stores events up to EventsStored, then times the operator API:
+// listing the newest page of not-actioned events, and actioning 100 events
+// in one call.
+func (r *runner) query(ctx context.Context) error {
+	have, err := r.st.StreamCount(ctx, store.StreamEvents, r.subj.Events())
+	if err != nil {
+		return err
+	}
+	if want := uint64(r.cfg.EventsStored); have < want {
+		n := int(want - have)
+		r.prog.phase("query: storing events", n)
+		if err := r.st.PublishEvents(ctx, n, r.storedEvent, func(i int) { r.prog.set(i + 1) }); err != nil {
+			return fmt.Errorf("store events: %w", err)
+		}
+	}
+	if r.res.EventsStored, err = r.st.StreamCount(ctx, store.StreamEvents, r.subj.Events()); err != nil {
+		return err
+	}
+	api, err := processor.NewAPI(r.nc, r.st, r.log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = api.Stop() }()
+
+	r.prog.phase("query: timing the API", 0)
+	if r.res.ListNewestOpenMs, err = r.medianList(); err != nil {
+		return err
+	}
+	var action []time.Duration
+	for range actionCalls {
+		var page subjects.ListEventsResponse
+		if _, err := r.call(subjects.EndpointEventsList, subjects.ListEventsRequest{PageSize: subjects.MaxActionIDs}, &page); err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(page.Data))
+		for _, e := range page.Data {
+			ids = append(ids, e.ID)
+		}
+		var resp subjects.ActionEventsResponse
+		took, err := r.call(subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "bench"}, &resp)
+		if err != nil {
+			return err
+		}
+		if len(resp.Actioned) != subjects.MaxActionIDs {
+			return fmt.Errorf("%w: actioning %d events actioned %d", ErrNotVerified, len(ids), len(resp.Actioned))
+		}
+		action = append(action, took)
+	}
+	r.res.Action100Ms = msOf(median(action))
+	if r.res.ListAfterActionMs, err = r.medianList(); err != nil {
+		return err
+	}
+	r.prog.printf("query: %s events: list %s, action 100 %s, list after %d actioned %s", thousands(int(r.res.EventsStored)),
+		ms(r.res.ListNewestOpenMs), ms(r.res.Action100Ms), actionCalls*subjects.MaxActionIDs, ms(r.res.ListAfterActionMs))
+	return nil
+}
+
+func (r *runner) medianList() (float64, error) {
+	var ds []time.Duration
+	for range listCalls {
+		var page subjects.ListEventsResponse
+		took, err := r.call(subjects.EndpointEventsList, subjects.ListEventsRequest{}, &page)
+		if err != nil {
+			return 0, err
+		}
+		if len(page.Data) != subjects.DefaultPageSize {
+			return 0, fmt.Errorf("list returned %d events, want a full page of %d", len(page.Data), subjects.DefaultPageSize)
+		}
+		ds = append(ds, took)
+	}
+	return msOf(median(ds)), nil
+}
+
+// call makes one API request and times it.
+func (r *runner) call(endpoint string, req, resp any) (time.Duration, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	m, err := r.nc.Request(r.subj.API(endpoint), b, 30*time.Second)
+	took := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", endpoint, err)
+	}
+	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
+		return 0, fmt.Errorf("%s: %s %s", endpoint, code, m.Header.Get("Nats-Service-Error"))
+	}
+	return took, json.Unmarshal(m.Data, resp)
+}
+
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// storedEvent is the i-th event stored for the query phase: a failure event
+// built by the processor's own code, as it would have published it.
+func (r *runner) storedEvent(i int) store.StoredEvent {
+	m := mix{name: "stored", integrations: 10_000, failEvery: 1}
+	o := m.outcome(i)
+	next, t := processor.ApplyOutcome(subjects.FailureCounter{IntegrationID: o.IntegrationID}, &o, uint64(i+1), r.cfg.Pipeline.DisableAfter)
+	ev := processor.BuildEffects(&next, &o, t).Events[0]
+	ce, err := processor.EncodeCloudEvent(ev.ID, ev.Kind.EventName(), o.IntegrationID, ev.Time, ev.Data)
+	if err != nil {
+		panic(err) // events built above always encode
+	}
+	return store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: o.IntegrationID, Time: ev.Time, CloudEvent: ce}
+}

@@ -1,0 +1,296 @@
+package processor
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+)
+
+// errOneByOne sends a batch to the one-at-a-time path. It is not a failure:
+// that path handles what the batch path leaves out.
+var errOneByOne = errors.New("applied one at a time")
+
+// run is the holding's worker: it takes what was delivered, up to Batch at a
+// time, and applies it.
+func (h *holding) run(p *Pipeline) {
+	defer close(h.done)
+	batch := make([]work, 0, p.cfg.Batch)
+	for {
+		var first work
+		select {
+		case first = <-h.queue:
+		case <-h.closing:
+			// The subscription stopped: finish what it delivered.
+			select {
+			case first = <-h.queue:
+			default:
+				return
+			}
+		case <-h.stop.Done():
+			return
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < p.cfg.Batch {
+			select {
+			case w := <-h.queue:
+				batch = append(batch, w)
+			default:
+				break fill
+			}
+		}
+		h.applyBatch(p, batch)
+	}
+}
+
+// applyBatch applies a batch with one round trip per step, or, when that
+// path cannot or fails, one delivery at a time with retries. The batch path
+// is safe to abandon at any step: its writes are the ones the other path
+// makes, with the same ids and revisions, so redoing them stores nothing
+// twice.
+func (h *holding) applyBatch(p *Pipeline, batch []work) {
+	// Stream order, which is each integration's order: a redelivery may
+	// come after newer messages.
+	slices.SortStableFunc(batch, func(a, b work) int { return cmp.Compare(a.d.Seq, b.d.Seq) })
+	ctx, cancel := context.WithTimeout(h.stop, 10*time.Second)
+	err := h.applyTogether(ctx, p, batch)
+	cancel()
+	if err == nil {
+		p.log.Debugw("batch applied", "deliveries", len(batch))
+		return
+	}
+	p.log.Debugw("batch applied one at a time", "deliveries", len(batch), "reason", err)
+	for _, w := range batch {
+		p.settle(h.stop, w.d, func(ctx context.Context) error { return h.apply(ctx, p, w) })
+	}
+}
+
+// step is one delivery of a batch on its way through applyTogether.
+type step struct {
+	w       work
+	outcome subjects.RunOutcome
+	enable  *subjects.EnableCommand
+	// skip is set for a delivery already applied, and for a resend.
+	skip    bool
+	claimed bool
+}
+
+// applyTogether applies a batch in four rounds of writes, each sent at once
+// and awaited together: run-id claims, then events and disable commands,
+// then the events' index entries, then one compare-and-set per counter that
+// changed. Effects are stored before the counters that account for them, as
+// one at a time. The deliveries are acknowledged at the end.
+func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) error {
+	pin := batch[0].d.PinID
+	for _, w := range batch {
+		if w.d.PinID != pin {
+			return fmt.Errorf("%w: deliveries under two pins", errOneByOne)
+		}
+	}
+	ep, err := h.epoch(ctx, p, pin)
+	if err != nil {
+		return err
+	}
+	steps := make([]step, len(batch))
+	for i, w := range batch {
+		steps[i].w = w
+	}
+	if err := h.loadEntries(ctx, p, steps, pin, ep); err != nil {
+		return err
+	}
+
+	wr := p.st.Writes()
+	var failed error
+	fail := func(err error) {
+		if err != nil {
+			failed = errors.Join(failed, err)
+		}
+	}
+	for i := range steps {
+		s := &steps[i]
+		id := s.w.m.IntegrationID
+		if s.w.d.Seq <= h.state[id].c.LastAppliedSeq || (i > 0 && steps[i-1].w.d.Seq == s.w.d.Seq) {
+			s.skip = true
+			continue
+		}
+		if s.w.m.Kind == subjects.StoredEnable {
+			cmd, err := subjects.DecodeEnable(id, s.w.d.Data)
+			if err != nil {
+				return fmt.Errorf("%w: an enable to dead-letter", errOneByOne)
+			}
+			if cmd.Time.IsZero() {
+				cmd.Time = s.w.d.Time
+			}
+			s.enable = &cmd
+			continue
+		}
+		if s.outcome, err = subjects.DecodeOutcome(id, s.w.d.Data); err != nil {
+			return fmt.Errorf("%w: an outcome to dead-letter", errOneByOne)
+		}
+		wr.ClaimRun(id, s.outcome.RunID, s.w.d.Seq, func(claimed bool, err error) { s.claimed = claimed; fail(err) })
+	}
+	wr.Flush(ctx)
+	if failed != nil {
+		return failed
+	}
+	for i := range steps {
+		s := &steps[i]
+		if s.skip || s.enable != nil || s.claimed {
+			continue
+		}
+		// Claimed before: by this sequence before a crash, or a resend.
+		first, err := p.st.ClaimRun(ctx, s.w.m.IntegrationID, s.outcome.RunID, s.w.d.Seq)
+		if err != nil {
+			return err
+		}
+		if first != s.w.d.Seq {
+			p.log.Infow("resent outcome ignored", "integration", s.w.m.IntegrationID, "runId", s.outcome.RunID, "seq", s.w.d.Seq, "firstSeq", first)
+			s.skip = true
+		}
+	}
+
+	// Transitions, in stream order per integration, on copies of the counters.
+	next := map[string]subjects.FailureCounter{}
+	var changed []string
+	var events []store.StoredEvent
+	eventSeqs := map[string]uint64{}
+	for i := range steps {
+		s := &steps[i]
+		if s.skip {
+			continue
+		}
+		id := s.w.m.IntegrationID
+		c, ok := next[id]
+		if !ok {
+			c = h.state[id].c
+		}
+		if s.enable != nil {
+			n, reopened := Enable(c, *s.enable, s.w.d.Seq, p.cfg.DisableAfter)
+			p.log.Infow("integration enabled", "integration", id, "enabledBy", s.enable.EnabledBy, "episode", n.Episode, "wasDisabled", reopened)
+			c = n
+		} else {
+			if Unchanged(c, &s.outcome) {
+				continue
+			}
+			n, t := ApplyOutcome(c, &s.outcome, s.w.d.Seq, p.cfg.DisableAfter)
+			eff := BuildEffects(&n, &s.outcome, t)
+			for _, ev := range eff.Events {
+				ce, err := EncodeCloudEvent(ev.ID, ev.Kind.EventName(), id, ev.Time, ev.Data)
+				if err != nil {
+					return err
+				}
+				sev := store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: id, Time: ev.Time, CloudEvent: ce}
+				events = append(events, sev)
+				wr.PublishEvent(sev, func(seq uint64, err error) { eventSeqs[sev.ID] = seq; fail(err) })
+			}
+			if eff.Disable != nil {
+				b, err := json.Marshal(eff.Disable)
+				if err != nil {
+					return err
+				}
+				wr.PublishCommand(p.subj.Disable(id), "disable-"+eff.Disable.DisabledEventID, b, fail)
+				p.log.Infow("integration disabled", "integration", id, "episode", n.Episode, "consecutiveFailures", n.ConsecutiveFailures, "disabledEventId", n.DisabledEventID)
+			}
+			c = n
+		}
+		if _, ok := next[id]; !ok {
+			changed = append(changed, id)
+		}
+		next[id] = c
+	}
+	wr.Flush(ctx)
+	if failed != nil {
+		return failed
+	}
+	for _, ev := range events {
+		wr.IndexEvent(ev, eventSeqs[ev.ID], fail)
+	}
+	wr.Flush(ctx)
+	if failed != nil {
+		return failed
+	}
+	now := time.Now().UTC()
+	for _, id := range changed {
+		c, e := next[id], h.state[id]
+		c.UpdatedAt = now
+		wr.PutCounter(&c, e.rev, func(rev uint64, err error) {
+			if err != nil {
+				// Stored or not, the copy is stale: reload it.
+				delete(h.state, id)
+				fail(err)
+				return
+			}
+			e.c, e.rev = c, rev
+		})
+	}
+	wr.Flush(ctx)
+	if failed != nil {
+		return failed
+	}
+	for _, s := range steps {
+		if err := s.w.d.Ack(); err != nil {
+			p.log.Warnw("ack failed; the message will be redelivered and skipped", "subject", s.w.d.Subject, "seq", s.w.d.Seq, "error", err)
+		}
+	}
+	return nil
+}
+
+// loadEntries makes sure every integration of the batch has a counter copy
+// under pin that is caught up, loading the missing ones at once. An
+// integration that an earlier holder may have left behind on sends the
+// batch one at a time, which catches it up.
+func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, pin string, ep *epoch) error {
+	inBatch := map[uint64]bool{}
+	var missing []string
+	for _, s := range steps {
+		inBatch[s.w.d.Seq] = true
+		id := s.w.m.IntegrationID
+		if e, ok := h.state[id]; (!ok || e.pin != pin) && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	loaded := make([]*entry, len(missing))
+	errs := make([]error, len(missing))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i, id := range missing {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c, rev, err := p.st.Counter(ctx, id)
+			loaded[i], errs[i] = &entry{c: c, rev: rev, pin: pin}, err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, id := range missing {
+		h.state[id] = loaded[i]
+	}
+	for _, s := range steps {
+		e := h.state[s.w.m.IntegrationID]
+		if e.caughtUp {
+			continue
+		}
+		// Messages an earlier holder was given come back only after
+		// AckWait; those in this batch are applied in order here.
+		for _, m := range ep.missed[s.w.m.IntegrationID] {
+			if m.Seq > max(e.c.LastAppliedSeq, ep.ackFloor) && !inBatch[m.Seq] {
+				return fmt.Errorf("%w: %s needs catching up", errOneByOne, s.w.m.IntegrationID)
+			}
+		}
+		e.caughtUp = true
+	}
+	return nil
+}
+
