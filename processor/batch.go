@@ -293,4 +293,3 @@ func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, pi
 	}
 	return nil
 }
-

@@ -99,7 +99,9 @@ func (s *Store) Baseline(ctx context.Context, n int, next func(i int) RawMsg) (p
 	}
 	defer func() { _ = s.js.DeleteStream(context.WithoutCancel(ctx), StreamBaseline) }()
 	start := time.Now()
-	scratch := func(i int) RawMsg { return RawMsg{Subject: prefix + strconv.Itoa(i%s.cfg.Partitions), Data: next(i).Data} }
+	scratch := func(i int) RawMsg {
+		return RawMsg{Subject: prefix + strconv.Itoa(i%s.cfg.Partitions), Data: next(i).Data}
+	}
 	if err := s.PublishAll(ctx, n, scratch, nil); err != nil {
 		return 0, 0, err
 	}
