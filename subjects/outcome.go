@@ -101,24 +101,40 @@ type LogEntry struct {
 // strings, so both JSON shapes runners produce are accepted.
 type Headers map[string][]string
 
-// UnmarshalJSON accepts {"name": "v"} and {"name": ["v1", "v2"]}.
+// UnmarshalJSON accepts {"name": "v"} and {"name": ["v1", "v2"]}. It
+// decodes in one pass: headers are on the hot path of every perform failure.
 func (h *Headers) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
+	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return errors.New("headers must be an object of strings or lists of strings")
 	}
 	out := make(Headers, len(raw))
 	for k, v := range raw {
-		var one string
-		if err := json.Unmarshal(v, &one); err == nil {
-			out[k] = []string{one}
+		// null reads as "", as encoding/json reads it into a string.
+		switch t := v.(type) {
+		case nil:
+			out[k] = []string{""}
 			continue
+		case string:
+			out[k] = []string{t}
+			continue
+		case []any:
+			many := make([]string, len(t))
+			ok := true
+			for i, e := range t {
+				if e == nil {
+					continue
+				}
+				if many[i], ok = e.(string); !ok {
+					break
+				}
+			}
+			if ok {
+				out[k] = many
+				continue
+			}
 		}
-		var many []string
-		if err := json.Unmarshal(v, &many); err != nil {
-			return fmt.Errorf("header %q must be a string or a list of strings", truncate(k, 40))
-		}
-		out[k] = many
+		return fmt.Errorf("header %q must be a string or a list of strings", truncate(k, 40))
 	}
 	*h = out
 	return nil
