@@ -36,6 +36,9 @@ type Config struct {
 	LatencyFor time.Duration
 	// EventsStored is how many events are stored before timing the queries.
 	EventsStored int
+	// LoopbackTCP connects over TCP on 127.0.0.1 instead of the in-process
+	// connection serve uses with its embedded server.
+	LoopbackTCP bool
 	// Progress receives a line per phase and a running count; nil is quiet.
 	Progress io.Writer
 	// Pipeline and Store configure the processor under test.

@@ -11,6 +11,7 @@ import (
 // `integration-events bench --json`.
 type Result struct {
 	Machine               string  `json:"machine"`
+	Connection            string  `json:"connection"`
 	BaselinePublishPerSec float64 `json:"baselinePublishPerSec"`
 	BaselineConsumePerSec float64 `json:"baselineConsumePerSec"`
 	HealthyPerSec         float64 `json:"healthyPerSec"`

@@ -19,6 +19,8 @@ type mix struct {
 	// enableAfter-th failure of an integration, as an operator would after
 	// its disable.
 	enableAfter int
+	// untimed is how many leading outcomes are applied before timing starts.
+	untimed int
 }
 
 var stages = subjects.Stages

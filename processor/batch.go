@@ -61,10 +61,11 @@ func (h *holding) applyBatch(p *Pipeline, batch []work) {
 	// come after newer messages.
 	slices.SortStableFunc(batch, func(a, b work) int { return cmp.Compare(a.d.Seq, b.d.Seq) })
 	ctx, cancel := context.WithTimeout(h.stop, 10*time.Second)
+	began := time.Now()
 	err := h.applyTogether(ctx, p, batch)
 	cancel()
 	if err == nil {
-		p.log.Debugw("batch applied", "deliveries", len(batch))
+		p.log.Debugw("batch applied", "deliveries", len(batch), "took", time.Since(began))
 		return
 	}
 	p.log.Debugw("batch applied one at a time", "deliveries", len(batch), "reason", err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -224,15 +225,14 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 			msgs = append(msgs, m)
 			seq = m.Sequence + 1
 		}
+		recs, err := s.listedAll(ctx, msgs, q.IncludeActioned)
+		if err != nil {
+			return nil, "", err
+		}
 		for i := len(msgs) - 1; i >= 0 && len(out) < q.PageSize; i-- {
-			m := msgs[i]
-			cursor = m.Sequence - 1
-			rec, ok, err := s.listed(ctx, m, q.IncludeActioned)
-			if err != nil {
-				return nil, "", err
-			}
-			if ok {
-				out = append(out, rec)
+			cursor = msgs[i].Sequence - 1
+			if recs[i] != nil {
+				out = append(out, *recs[i])
 			}
 		}
 		if len(out) < q.PageSize {
@@ -244,6 +244,30 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 		return out, "", nil
 	}
 	return out, encodeToken(cursor), nil
+}
+
+// listedAll resolves the records of msgs at once, nil for those filtered
+// out: each needs its own index read, and reading them one after the other
+// made a page that skips many actioned events slow.
+func (s *Store) listedAll(ctx context.Context, msgs []*jetstream.RawStreamMsg, includeActioned bool) ([]*subjects.EventRecord, error) {
+	recs := make([]*subjects.EventRecord, len(msgs))
+	errs := make([]error, len(msgs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i, m := range msgs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			rec, ok, err := s.listed(ctx, m, includeActioned)
+			if ok {
+				recs[i] = &rec
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	return recs, errors.Join(errs...)
 }
 
 // listed turns a stored event into a record, or says it is filtered out.

@@ -81,6 +81,7 @@ func benchCmd() *cobra.Command {
 	f.DurationVar(&cfg.LatencyFor, "latency-for", cfg.LatencyFor, "how long the latency phase offers its load")
 	f.IntVar(&cfg.EventsStored, "events-stored", cfg.EventsStored, "events stored before timing the queries")
 	f.IntVar(&cfg.Pipeline.Batch, "batch", processor.DefaultBatch, "most deliveries of one partition applied together")
+	f.BoolVar(&cfg.LoopbackTCP, "loopback-tcp", false, "connect over loopback TCP instead of in-process, as serve does")
 	f.IntVar(&cfg.Store.Partitions, "partitions", store.DefaultPartitions, "partitions of INTEGRATION_RUNS")
 	f.IntVar(&cfg.Store.MaxAckPending, "max-ack-pending", store.DefaultConfig().MaxAckPending, "outcomes in flight per partition")
 	return cmd
