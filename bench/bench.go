@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/integration-events/integration-events/processor"
@@ -42,25 +43,28 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 		return nil, fmt.Errorf("bench config: %w", err)
 	}
 	began := time.Now()
-	dir := cfg.DataDir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "integration-events-bench-")
+	url, opts := cfg.NATSURL, []nats.Option{nats.Name("integration-events-bench")}
+	if url == "" {
+		dir := cfg.DataDir
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "integration-events-bench-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+		url = srv.ClientURL()
+		if !cfg.LoopbackTCP {
+			opts = append(opts, nats.InProcessServer(srv))
+		}
 	}
-	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
-	if err != nil {
-		return nil, err
-	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	var opts []nats.Option
-	if !cfg.LoopbackTCP {
-		opts = append(opts, nats.InProcessServer(srv))
-	}
-	nc, err := nats.Connect(srv.ClientURL(), opts...)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +139,13 @@ func (r *runner) scale(ctx context.Context) error {
 		var atEnd func()
 		if i == len(r.cfg.ScaleIntegrations)-1 {
 			resetPeakRSS()
-			atEnd = func() { r.res.PeakRSSBytes, r.res.Integrations = peakRSS(), n }
+			atEnd = func() {
+				r.res.PeakRSSBytes, r.res.Integrations = peakRSS(), n
+				if r.cfg.HeapProfile != nil {
+					runtime.GC()
+					_ = pprof.WriteHeapProfile(r.cfg.HeapProfile)
+				}
+			}
 		}
 		m := healthyMix(fmt.Sprintf("scale%d", n), n)
 		m.untimed = n
@@ -220,8 +230,11 @@ func (r *runner) waitFor(ctx context.Context, done func() (bool, error)) error {
 }
 
 func connection(cfg Config) string {
-	if cfg.LoopbackTCP {
-		return "loopback TCP"
+	switch {
+	case cfg.NATSURL != "":
+		return "separate NATS server"
+	case cfg.LoopbackTCP:
+		return "embedded server, loopback TCP"
 	}
-	return "in-process"
+	return "embedded server, in-process"
 }

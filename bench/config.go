@@ -36,9 +36,15 @@ type Config struct {
 	LatencyFor time.Duration
 	// EventsStored is how many events are stored before timing the queries.
 	EventsStored int
+	// NATSURL, when set, runs the benchmark on that server instead of an
+	// embedded one: the process then holds the processor alone.
+	NATSURL string
 	// LoopbackTCP connects over TCP on 127.0.0.1 instead of the in-process
 	// connection serve uses with its embedded server.
 	LoopbackTCP bool
+	// HeapProfile, when set, receives a heap profile taken where the peak
+	// memory is read.
+	HeapProfile io.Writer
 	// Progress receives a line per phase and a running count; nil is quiet.
 	Progress io.Writer
 	// Pipeline and Store configure the processor under test.

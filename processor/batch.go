@@ -108,7 +108,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		return err
 	}
 
-	wr := p.st.Writes()
+	wr := h.writes
 	var failed error
 	fail := func(err error) {
 		if err != nil {

@@ -34,6 +34,8 @@ type holding struct {
 	epochs map[string]*epoch
 	// state holds the counter copies, by integration id.
 	state map[string]*entry
+	// writes sends the worker's batches of writes.
+	writes *store.Writes
 	// subscribed is closed once sub is set: deliveries may come first.
 	subscribed chan struct{}
 	// stop ends the worker's retries when a hand-over runs out of time.
@@ -96,12 +98,18 @@ func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
 	h := &holding{epochs: map[string]*epoch{}, state: map[string]*entry{}, queue: make(chan work, 4*p.cfg.Batch),
 		closing: make(chan struct{}), done: make(chan struct{}), subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
+	var err error
+	if h.writes, err = p.st.Writes(); err != nil {
+		h.cancelStop()
+		return err
+	}
 	go h.run(p)
 	sub, err := p.st.ConsumePartition(ctx, part.n, p.dispatch(h))
 	if err != nil {
 		h.cancelStop()
 		close(h.closing)
 		<-h.done
+		h.writes.Close()
 		return err
 	}
 	h.sub = sub
@@ -154,6 +162,7 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 			<-h.done
 		}
 		h.cancelStop()
+		h.writes.Close()
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := h.sub.Unpin(uctx); err != nil {
 			p.log.Warnw("unpin failed; the partition moves after the pinned TTL", "partition", part.n, "error", err)

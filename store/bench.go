@@ -93,6 +93,7 @@ func (s *Store) PublishAll(ctx context.Context, n int, next func(i int) RawMsg, 
 // deleted afterwards.
 func (s *Store) Baseline(ctx context.Context, n int, next func(i int) RawMsg) (publish, consume time.Duration, err error) {
 	prefix := s.subj.Root + ".bench.baseline."
+	_ = s.js.DeleteStream(ctx, StreamBaseline) // left over from a run that was killed
 	st, err := s.js.CreateStream(ctx, jetstream.StreamConfig{Name: StreamBaseline, Subjects: []string{prefix + ">"}, Storage: jetstream.FileStorage, Replicas: s.cfg.Replicas})
 	if err != nil {
 		return 0, 0, fmt.Errorf("stream %s: %w", StreamBaseline, err)

@@ -36,9 +36,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("store config: %w", err)
 	}
-	// No per-publish ack timeout: its timer costs more than the publish, and
-	// Writes.Flush waits under a deadline of its own.
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(asyncMaxPending))
+	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
@@ -17,32 +18,49 @@ import (
 // makes one round trip per step of a whole batch of outcomes instead of one
 // per outcome. Each write is the same message the synchronous method of the
 // same name sends, so the two can be mixed and retried over each other.
-// A Writes is used by one goroutine.
+//
+// A Writes has its own reply subscription and is used by one goroutine;
+// Close releases it. Acknowledgements come back by the write's index in its
+// reply subject, so matching them takes no lock and no map, and a late one
+// from a flush that gave up is told apart by its generation.
 type Writes struct {
-	s   *Store
-	ops []pendingWrite
+	s      *Store
+	sub    *nats.Subscription
+	prefix string
+	gen    int
+	ops    []pendingWrite
 }
 
 // pendingWrite is one write in flight and what to do with its outcome.
 type pendingWrite struct {
-	f    jetstream.PubAckFuture
-	done func(seq uint64, err error)
+	done    func(seq uint64, err error)
+	settled bool
 }
 
-// Writes returns an empty set of writes.
-func (s *Store) Writes() *Writes { return &Writes{s: s} }
+// Writes returns an empty set of writes with its reply subscription.
+func (s *Store) Writes() (*Writes, error) {
+	prefix := nats.NewInbox() + "."
+	sub, err := s.nc.SubscribeSync(prefix + "*.*")
+	if err != nil {
+		return nil, fmt.Errorf("writes: %w", err)
+	}
+	_ = sub.SetPendingLimits(-1, -1)
+	return &Writes{s: s, sub: sub, prefix: prefix}, nil
+}
+
+// Close releases the reply subscription.
+func (w *Writes) Close() { _ = w.sub.Unsubscribe() }
 
 func (w *Writes) send(m *nats.Msg, msgID string, done func(seq uint64, err error)) {
-	opts := []jetstream.PublishOpt{jetstream.WithStallWait(asyncStallWait)}
 	if msgID != "" {
-		opts = append(opts, jetstream.WithMsgID(msgID))
+		m.Header.Set(jetstream.MsgIDHeader, msgID)
 	}
-	f, err := w.s.js.PublishMsgAsync(m, opts...)
-	if err != nil {
+	m.Reply = w.prefix + strconv.Itoa(w.gen) + "." + strconv.Itoa(len(w.ops))
+	if err := w.s.nc.PublishMsg(m); err != nil {
 		done(0, fmt.Errorf("publish %s: %w", m.Subject, err))
 		return
 	}
-	w.ops = append(w.ops, pendingWrite{f: f, done: done})
+	w.ops = append(w.ops, pendingWrite{done: done})
 }
 
 // Len is the number of writes not yet flushed.
@@ -50,23 +68,65 @@ func (w *Writes) Len() int { return len(w.ops) }
 
 // Flush waits until every write sent is acknowledged or failed, and tells
 // each its outcome. It returns early only when ctx ends; the writes not
-// awaited then are told ctx's error.
+// acknowledged then are told ctx's error.
 func (w *Writes) Flush(ctx context.Context) {
-	for i, op := range w.ops {
-		select {
-		case ack := <-op.f.Ok():
-			op.done(ack.Sequence, nil)
-		case err := <-op.f.Err():
-			op.done(0, err)
-		case <-ctx.Done():
-			for _, rest := range w.ops[i:] {
-				rest.done(0, ctx.Err())
+	defer func() { w.ops, w.gen = w.ops[:0], w.gen+1 }()
+	gen := strconv.Itoa(w.gen) + "."
+	for left := len(w.ops); left > 0; {
+		m, err := w.sub.NextMsgWithContext(ctx)
+		if err != nil {
+			for i := range w.ops {
+				if !w.ops[i].settled {
+					w.ops[i].done(0, err)
+				}
 			}
-			w.ops = w.ops[:0]
 			return
 		}
+		rest, ok := strings.CutPrefix(m.Subject[len(w.prefix):], gen)
+		if !ok {
+			continue // from a flush that gave up
+		}
+		i, err := strconv.Atoi(rest)
+		if err != nil || i >= len(w.ops) || w.ops[i].settled {
+			continue
+		}
+		w.ops[i].settled = true
+		left--
+		seq, err := parsePubAck(m)
+		w.ops[i].done(seq, err)
 	}
-	w.ops = w.ops[:0]
+}
+
+// parsePubAck reads a JetStream publish acknowledgement: the stored
+// sequence, or the error the server answered with.
+func parsePubAck(m *nats.Msg) (uint64, error) {
+	if len(m.Data) == 0 {
+		if m.Header.Get("Status") == "503" {
+			return 0, jetstream.ErrNoStreamResponse
+		}
+		return 0, fmt.Errorf("empty publish acknowledgement (status %q)", m.Header.Get("Status"))
+	}
+	if bytes.Contains(m.Data, []byte(`"error"`)) {
+		var resp struct {
+			Error *jetstream.APIError `json:"error"`
+		}
+		if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Error == nil {
+			return 0, fmt.Errorf("unreadable publish acknowledgement %q", m.Data)
+		}
+		return 0, resp.Error
+	}
+	i := bytes.Index(m.Data, []byte(`"seq":`))
+	if i < 0 {
+		return 0, fmt.Errorf("publish acknowledgement without a sequence: %q", m.Data)
+	}
+	var seq uint64
+	for _, c := range m.Data[i+len(`"seq":`):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		seq = seq*10 + uint64(c-'0')
+	}
+	return seq, nil
 }
 
 // expectLast asks the stream to store a message only if its subject's last
@@ -152,11 +212,3 @@ func (w *Writes) PutCounter(c *subjects.FailureCounter, rev uint64, done func(re
 		done(next, err)
 	})
 }
-
-// asyncMaxPending bounds the asynchronous writes in flight on the
-// connection; a partition's batch is at most MaxAckPending outcomes, each
-// with a few writes.
-const asyncMaxPending = 1 << 16
-
-// asyncStallWait is how long an asynchronous write waits for room.
-const asyncStallWait = 10 * time.Second

@@ -15,7 +15,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	cfg := bench.DefaultConfig()
-	var jsonFile, cpuProfile, logLevel string
+	var jsonFile, cpuProfile, memProfile, logLevel string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the processor against raw JetStream on an embedded server, and check it applied every outcome exactly once.",
@@ -44,6 +44,14 @@ func benchCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if memProfile != "" {
+				f, err := os.Create(memProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				cfg.HeapProfile = f
+			}
 			cfg.Progress = cmd.ErrOrStderr()
 			res, err := bench.Run(cmd.Context(), cfg, log)
 			if res == nil {
@@ -68,6 +76,7 @@ func benchCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&jsonFile, "json", "", "also write the figures as JSON to this file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	f.StringVar(&memProfile, "memprofile", "", "write a heap profile, taken where the peak memory is read, to this file")
 	f.StringVar(&logLevel, "log-level", "warn", "processor log level")
 	f.StringVar(&cfg.DataDir, "data-dir", "", "directory for the embedded server's files (default: a temporary one, removed afterwards)")
 	f.IntVar(&cfg.Baseline, "baseline", cfg.Baseline, "messages published and consumed by the raw JetStream baseline")
@@ -81,6 +90,7 @@ func benchCmd() *cobra.Command {
 	f.DurationVar(&cfg.LatencyFor, "latency-for", cfg.LatencyFor, "how long the latency phase offers its load")
 	f.IntVar(&cfg.EventsStored, "events-stored", cfg.EventsStored, "events stored before timing the queries")
 	f.IntVar(&cfg.Pipeline.Batch, "batch", processor.DefaultBatch, "most deliveries of one partition applied together")
+	f.StringVar(&cfg.NATSURL, "nats-url", "", "run on this NATS server (JetStream enabled, nothing else on it) instead of an embedded one")
 	f.BoolVar(&cfg.LoopbackTCP, "loopback-tcp", false, "connect over loopback TCP instead of in-process, as serve does")
 	f.IntVar(&cfg.Store.Partitions, "partitions", store.DefaultPartitions, "partitions of INTEGRATION_RUNS")
 	f.IntVar(&cfg.Store.MaxAckPending, "max-ack-pending", store.DefaultConfig().MaxAckPending, "outcomes in flight per partition")
