@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 		prog: newProgress(cfg.Progress)}
 	defer r.prog.stop()
 	var notVerified error
-	for _, phase := range []func(context.Context) error{r.baseline, r.healthy, r.outage, r.scale, r.latency, r.query} {
+	for _, phase := range []func(context.Context) error{r.baseline, r.latencyFresh, r.healthy, r.outage, r.scale, r.latencyLoaded, r.query} {
 		err := phase(ctx)
 		if errors.Is(err, ErrNotVerified) {
 			r.res.Verified = false

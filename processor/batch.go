@@ -119,6 +119,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		s := &steps[i]
 		id := s.w.m.IntegrationID
 		if s.w.d.Seq <= h.state[id].c.LastAppliedSeq || (i > 0 && steps[i-1].w.d.Seq == s.w.d.Seq) {
+			p.log.Debugw("already applied, skipped", "integration", id, "seq", s.w.d.Seq, "numDelivered", s.w.d.NumDelivered)
 			s.skip = true
 			continue
 		}

@@ -31,7 +31,7 @@ func TestEveryBadOutcomeIsDeadLetteredAndChangesNoCounter(t *testing.T) {
 	}
 	got := dead.waitCount(t, len(inputs))
 
-	// Lanes run in parallel, so records arrive in any order: each input
+	// Partitions run in parallel, so records arrive in any order: each input
 	// must match exactly one record by subject, reason and payload, and
 	// each record exactly one input.
 	used := make([]string, len(got))

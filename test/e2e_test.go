@@ -243,7 +243,7 @@ func TestBadInputIsDeadLetteredAndChangesNothing(t *testing.T) {
 		PublishRaw(t, nc, c.subject, c.data)
 	}
 	got := dead.waitCount(t, len(cases))
-	// Lanes run in parallel, so records arrive in any order: match each
+	// Partitions run in parallel, so records arrive in any order: match each
 	// case to exactly one record by subject and reason.
 	for i, c := range cases {
 		matches := 0

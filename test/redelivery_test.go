@@ -13,9 +13,9 @@ import (
 )
 
 // TestLateAcksAreRedeliveredAndAppliedOnce gives serve a one-second ack wait
-// and a single lane, and a backlog much larger than it applies in a second:
-// JetStream redelivers messages still queued in the lane, and every one must
-// be applied exactly once.
+// and batches of one delivery, and a backlog much larger than it applies in a
+// second: JetStream redelivers messages still queued for the worker, and
+// every one must be applied exactly once.
 func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 	const disableAfter = 5
 	srv := StartServer(t)
