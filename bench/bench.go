@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -32,6 +33,8 @@ type runner struct {
 	log  *zap.Logger
 	res  *Result
 	prog *progress
+	// nonce prefixes the integrations of this run.
+	nonce string
 }
 
 // Run runs every phase on one embedded server and returns the figures. A
@@ -75,7 +78,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 	}
 	r := &runner{cfg: cfg, st: st, nc: nc, subj: st.Subjects(), log: log,
 		res:  &Result{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()), Verified: true, Connection: connection(cfg)},
-		prog: newProgress(cfg.Progress)}
+		prog: newProgress(cfg.Progress), nonce: uuid.NewString()[:4] + "-"}
 	defer r.prog.stop()
 	var notVerified error
 	for _, phase := range []func(context.Context) error{r.baseline, r.latencyFresh, r.healthy, r.outage, r.scale, r.latencyLoaded, r.query} {
@@ -164,6 +167,7 @@ func (r *runner) scale(ctx context.Context) error {
 // atEnd, when set, runs before the pipeline stops. The run is verified
 // against the reference model of what was stored.
 func (r *runner) process(ctx context.Context, m mix, n int, atEnd func()) (rate float64, err error) {
+	m.nonce = r.nonce
 	before, err := r.snapshot(ctx)
 	if err != nil {
 		return 0, err

@@ -42,7 +42,7 @@ func (r *runner) latencyLoaded(ctx context.Context) error {
 // times each from its publish to its event arriving at a subscriber.
 func (r *runner) latency(ctx context.Context, name string) (Latency, error) {
 	n := int(float64(r.cfg.Rate) * r.cfg.LatencyFor.Seconds())
-	m := mix{name: name, integrations: r.cfg.HealthyIntegrations, failEvery: 1}
+	m := mix{name: name, integrations: r.cfg.HealthyIntegrations, failEvery: 1, nonce: r.nonce}
 	before, err := r.snapshot(ctx)
 	if err != nil {
 		return Latency{}, err
@@ -51,7 +51,7 @@ func (r *runner) latency(ctx context.Context, name string) (Latency, error) {
 	took := make([]time.Duration, n)
 	var mu sync.Mutex
 	arrived := 0
-	prefix := m.name + "-run-"
+	prefix := m.runPrefix()
 	sub, err := r.nc.Subscribe(r.subj.Events(), func(msg *nats.Msg) {
 		at := time.Now()
 		var ev struct {

@@ -117,7 +117,7 @@ func median(ds []time.Duration) time.Duration {
 // storedEvent is the i-th event stored for the query phase: a failure event
 // built by the processor's own code, as it would have published it.
 func (r *runner) storedEvent(i int) store.StoredEvent {
-	m := mix{name: "stored", integrations: 10_000, failEvery: 1}
+	m := mix{name: "stored", integrations: 10_000, failEvery: 1, nonce: r.nonce}
 	o := m.outcome(i)
 	next, t := processor.ApplyOutcome(subjects.FailureCounter{IntegrationID: o.IntegrationID}, &o, uint64(i+1), r.cfg.Pipeline.DisableAfter)
 	ev := processor.BuildEffects(&next, &o, t).Events[0]

@@ -21,6 +21,9 @@ type mix struct {
 	enableAfter int
 	// untimed is how many leading outcomes are applied before timing starts.
 	untimed int
+	// nonce sets this run's integrations and run ids apart from an earlier
+	// run's on the same data directory, whose would be resends.
+	nonce string
 }
 
 var stages = subjects.Stages
@@ -29,8 +32,11 @@ var stages = subjects.Stages
 // go round the integrations, so each one sees its runs spread over the whole
 // workload.
 func (m mix) integration(i int) string {
-	return fmt.Sprintf("%s-%06d", m.name, i%m.integrations)
+	return fmt.Sprintf("%s%s-%06d", m.nonce, m.name, i%m.integrations)
 }
+
+// runPrefix starts the run id of every outcome of the workload.
+func (m mix) runPrefix() string { return m.nonce + m.name + "-run-" }
 
 // failed says whether run i fails. A multiplicative hash spreads the
 // failures so no integration fails in lockstep with the round.
@@ -42,7 +48,7 @@ func (m mix) failed(i int) bool {
 // perform failures carrying the HTTP exchange (with credentials the
 // processor redacts).
 func (m mix) outcome(i int) subjects.RunOutcome {
-	id, run := m.integration(i), fmt.Sprintf("%s-run-%08d", m.name, i)
+	id, run := m.integration(i), fmt.Sprintf("%s%08d", m.runPrefix(), i)
 	var o subjects.RunOutcome
 	if m.failed(i) {
 		st := stages[(i/m.integrations)%len(stages)]
