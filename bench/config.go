@@ -76,7 +76,7 @@ func (c *Config) setDefaults() {
 		c.OutageIntegrations = 1_000
 	}
 	if c.Scale == 0 {
-		c.Scale = 200_000
+		c.Scale = 150_000
 	}
 	if len(c.ScaleIntegrations) == 0 {
 		c.ScaleIntegrations = []int{1_000, 100_000}
@@ -85,7 +85,7 @@ func (c *Config) setDefaults() {
 		c.Rate = 5_000
 	}
 	if c.LatencyFor == 0 {
-		c.LatencyFor = 10 * time.Second
+		c.LatencyFor = 5 * time.Second
 	}
 	if c.EventsStored == 0 {
 		c.EventsStored = 1_000_000
