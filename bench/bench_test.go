@@ -59,7 +59,7 @@ func TestVerifyCatchesWhatTheModelDoesNotSay(t *testing.T) {
 	if err := r.verify(ctx, m.name, before); err != nil {
 		t.Fatalf("counter put back: %v", err)
 	}
-	if _, err := r.st.PublishEvent(ctx, r.storedEvent(0)); err != nil {
+	if _, err := r.st.PublishEvent(ctx, r.storedEvent(0, true)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.verify(ctx, m.name, before); !errors.Is(err, ErrNotVerified) || !strings.Contains(err.Error(), "events stored") {

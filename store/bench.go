@@ -253,12 +253,13 @@ func (s *Store) Counters(ctx context.Context, fn func(subjects.FailureCounter)) 
 // PublishEvents stores n events made by next, each de-duplicated by id and
 // indexed as PublishEvent does, with asynchronous publishes: first the
 // events, then their index entries. next must return the same event for the
-// same i. acked, when not nil, is told each event stored and indexed.
-func (s *Store) PublishEvents(ctx context.Context, n int, next func(i int) StoredEvent, acked func(i int)) error {
+// same i; asked for no body, it may leave CloudEvent empty. acked, when not
+// nil, is told each event stored and indexed.
+func (s *Store) PublishEvents(ctx context.Context, n int, next func(i int, body bool) StoredEvent, acked func(i int)) error {
 	seqs := make([]uint64, n)
 	hdr := nats.Header{"Content-Type": []string{subjects.CloudEventsContentType}}
 	err := s.PublishAll(ctx, n, func(i int) RawMsg {
-		ev := next(i)
+		ev := next(i, true)
 		return RawMsg{Subject: s.subj.Event(ev.Kind, ev.IntegrationID), Data: ev.CloudEvent, Header: hdr, MsgID: ev.ID}
 	}, func(i int, seq uint64) { seqs[i] = seq })
 	if err != nil {
@@ -266,7 +267,7 @@ func (s *Store) PublishEvents(ctx context.Context, n int, next func(i int) Store
 	}
 	prefix := "$KV." + BucketEvents + "."
 	return s.PublishAll(ctx, n, func(i int) RawMsg {
-		ev := next(i)
+		ev := next(i, false)
 		b, _ := json.Marshal(indexEntry{ID: ev.ID, EventName: ev.Kind.EventName(), IntegrationID: ev.IntegrationID, EventTime: ev.Time, Seq: seqs[i]})
 		return RawMsg{Subject: prefix + ev.ID, Data: b, Header: nats.Header{"Nats-Expected-Last-Subject-Sequence": []string{"0"}}}
 	}, func(i int, _ uint64) {
