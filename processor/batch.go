@@ -14,6 +14,11 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 )
 
+// batchTimeout bounds a batch's rounds of writes, below the shortest ack
+// wait that makes sense, so that a batch that is not getting through falls
+// back to one delivery at a time, whose retries keep deliveries in progress.
+const batchTimeout = 3 * time.Second
+
 // errOneByOne sends a batch to the one-at-a-time path. It is not a failure:
 // that path handles what the batch path leaves out.
 var errOneByOne = errors.New("applied one at a time")
@@ -60,7 +65,7 @@ func (h *holding) applyBatch(p *Pipeline, batch []work) {
 	// Stream order, which is each integration's order: a redelivery may
 	// come after newer messages.
 	slices.SortStableFunc(batch, func(a, b work) int { return cmp.Compare(a.d.Seq, b.d.Seq) })
-	ctx, cancel := context.WithTimeout(h.stop, 10*time.Second)
+	ctx, cancel := context.WithTimeout(h.stop, batchTimeout)
 	began := time.Now()
 	err := h.applyTogether(ctx, p, batch)
 	cancel()
@@ -109,6 +114,9 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 	}
 
 	wr := h.writes
+	// A return before a round is flushed leaves its writes unawaited; the
+	// one-at-a-time path redoes them.
+	defer wr.Discard()
 	var failed error
 	fail := func(err error) {
 		if err != nil {

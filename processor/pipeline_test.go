@@ -51,7 +51,7 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 		t.Fatalf("delivered sequence %d", seq)
 	}
 	sub.Stop(ctx)
-	if err := sub.Unpin(ctx); err != nil {
+	if err := sub.Unpin(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	test.Publish(t, nc, workload.Succeeded(id, "ok2"))

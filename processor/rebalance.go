@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -164,7 +165,7 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 		h.cancelStop()
 		h.writes.Close()
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := h.sub.Unpin(uctx); err != nil {
+		if err := h.sub.Unpin(uctx, slices.Collect(maps.Keys(h.epochs))); err != nil {
 			p.log.Warnw("unpin failed; the partition moves after the pinned TTL", "partition", part.n, "error", err)
 		}
 		ucancel()

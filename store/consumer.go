@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -66,47 +67,79 @@ func (s *Subscription) Position(ctx context.Context) (ackFloor, delivered uint64
 
 // Range returns the messages the subscription's consumer filters for, with
 // stream sequences after after and up to through, in stream order. It reads
-// from the stream leader, in one pass however many there are.
+// from the stream leader, in one pass however many there are, and fails
+// rather than return a range it cannot show is whole: a pull that went
+// unanswered looks the same as the end of the stream.
 func (s *Subscription) Range(ctx context.Context, after, through uint64) ([]Msg, error) {
 	if through <= after {
 		return nil, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
 	c, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: s.filters, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
 	}
+	it, err := c.Messages()
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+	}
+	defer it.Stop()
 	name := s.stream.CachedInfo().Config.Name
 	var out []Msg
+	next := after + 1
 	for {
-		batch, err := c.Fetch(256, jetstream.FetchMaxWait(opTimeout))
+		m, err := it.Next(jetstream.NextMaxWait(rangeQuiet))
+		if errors.Is(err, nats.ErrTimeout) {
+			done, err := s.noneStored(ctx, next, through)
+			if err != nil || done {
+				return out, err
+			}
+			continue
+		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+			return nil, fmt.Errorf("read %s from %d: %w", s.consumer, next, err)
 		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", s.consumer, err)
-			}
-			if md.Sequence.Stream > through {
-				return out, nil
-			}
-			out = append(out, Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()})
-			if md.Sequence.Stream == through || md.NumPending == 0 {
-				return out, nil
-			}
+		md, err := m.Metadata()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", s.consumer, err)
 		}
-		if err := batch.Error(); err != nil {
-			return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+		if md.Sequence.Stream > through {
+			return out, nil
 		}
-		if n == 0 {
-			// Nothing more is stored: later messages were removed.
+		out = append(out, Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()})
+		next = md.Sequence.Stream + 1
+		if md.Sequence.Stream == through || md.NumPending == 0 {
 			return out, nil
 		}
 	}
+}
+
+// rangeQuiet is how long Range waits for a message before asking the stream
+// whether one is still to come.
+const rangeQuiet = 200 * time.Millisecond
+
+// noneStored reports whether no message on the subscription's filters is
+// stored from sequence from up to through; it fails once ctx ends.
+func (s *Subscription) noneStored(ctx context.Context, from, through uint64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("read %s from %d: messages up to %d are stored but were not delivered: %w", s.consumer, from, through, err)
+	}
+	for _, f := range s.filters {
+		m, err := s.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(f))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("read %s from %d: %w", s.consumer, from, err)
+		}
+		if m.Sequence <= through {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Stop stops pulling and waits until the handler has returned for every
@@ -121,9 +154,24 @@ func (s *Subscription) Stop(ctx context.Context) {
 }
 
 // Unpin releases the consumer's pin, so that the server hands it to another
-// replica at once rather than after the pinned TTL.
-func (s *Subscription) Unpin(ctx context.Context) error {
-	err := s.stream.UnpinConsumer(ctx, s.consumer, PriorityGroup)
+// replica at once rather than after the pinned TTL. ours are the pin ids
+// this subscription was delivered under: a pin that is none of them already
+// belongs to the next replica and is left alone. With none known, the pin is
+// released whoever holds it.
+func (s *Subscription) Unpin(ctx context.Context, ours []string) error {
+	info, err := s.cons.Info(ctx)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("unpin %s: %w", s.consumer, err)
+	}
+	for _, g := range info.PriorityGroups {
+		if g.Group == PriorityGroup && (g.PinnedClientID == "" || len(ours) > 0 && !slices.Contains(ours, g.PinnedClientID)) {
+			return nil
+		}
+	}
+	err = s.stream.UnpinConsumer(ctx, s.consumer, PriorityGroup)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("unpin %s: %w", s.consumer, err)
 	}

@@ -63,6 +63,14 @@ func (w *Writes) send(m *nats.Msg, msgID string, done func(seq uint64, err error
 	w.ops = append(w.ops, pendingWrite{done: done})
 }
 
+// Discard forgets the writes not yet flushed: a late acknowledgement of one
+// is ignored like one from a flush that gave up.
+func (w *Writes) Discard() {
+	if len(w.ops) > 0 {
+		w.ops, w.gen = w.ops[:0], w.gen+1
+	}
+}
+
 // Len is the number of writes not yet flushed.
 func (w *Writes) Len() int { return len(w.ops) }
 
@@ -106,7 +114,7 @@ func parsePubAck(m *nats.Msg) (uint64, error) {
 		}
 		return 0, fmt.Errorf("empty publish acknowledgement (status %q)", m.Header.Get("Status"))
 	}
-	if bytes.Contains(m.Data, []byte(`"error"`)) {
+	if bytes.Contains(m.Data, []byte(`"error":`)) {
 		var resp struct {
 			Error *jetstream.APIError `json:"error"`
 		}
