@@ -20,25 +20,26 @@ type work struct {
 type entry struct {
 	c   subjects.FailureCounter
 	rev uint64
-	pin string
+	// epoch is the delivery epoch the copy was loaded in.
+	epoch string
 	// caughtUp is set once every stored message older than the ones the
 	// consumer delivers from now on has been applied.
 	caughtUp bool
 }
 
 // apply applies one delivery. The first time the holding sees an
-// integration under a pin, it reloads the counter (another replica may have
+// integration in a delivery epoch, it reloads the counter (another replica may have
 // written it) and catches up: it applies the messages of the integration
 // that an earlier holder was given and may not have applied. After that the
-// pin's deliveries arrive in order, and any redelivery of an older message
+// epoch's deliveries arrive in order, and any redelivery of an older message
 // is skipped.
 func (h *holding) apply(ctx context.Context, p *Pipeline, w work) error {
 	id := w.m.IntegrationID
-	ep, err := h.epoch(ctx, p, w.d.PinID)
+	ep, err := h.epoch(ctx, p, w.d.Epoch)
 	if err != nil {
 		return err
 	}
-	e, err := h.entry(ctx, p, id, w.d.PinID)
+	e, err := h.entry(ctx, p, id, w.d.Epoch)
 	if err != nil {
 		return err
 	}
@@ -56,16 +57,16 @@ func (h *holding) apply(ctx context.Context, p *Pipeline, w work) error {
 }
 
 // entry returns the holding's copy of a counter, loading it the first time
-// and again under a new pin.
-func (h *holding) entry(ctx context.Context, p *Pipeline, id, pin string) (*entry, error) {
-	if e, ok := h.state[id]; ok && e.pin == pin {
+// and again in a new delivery epoch.
+func (h *holding) entry(ctx context.Context, p *Pipeline, id, epochID string) (*entry, error) {
+	if e, ok := h.state[id]; ok && e.epoch == epochID {
 		return e, nil
 	}
 	c, rev, err := p.st.Counter(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{c: c, rev: rev, pin: pin}
+	e := &entry{c: c, rev: rev, epoch: epochID}
 	h.state[id] = e
 	p.log.Debugw("counter loaded", "integration", id, "rev", rev, "lastAppliedSeq", c.LastAppliedSeq)
 	return e, nil

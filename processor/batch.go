@@ -95,13 +95,13 @@ type step struct {
 // changed. Effects are stored before the counters that account for them, as
 // one at a time. The deliveries are acknowledged at the end.
 func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) error {
-	pin := batch[0].d.PinID
+	epochID := batch[0].d.Epoch
 	for _, w := range batch {
-		if w.d.PinID != pin {
-			return fmt.Errorf("%w: deliveries under two pins", errOneByOne)
+		if w.d.Epoch != epochID {
+			return fmt.Errorf("%w: deliveries of two epochs", errOneByOne)
 		}
 	}
-	ep, err := h.epoch(ctx, p, pin)
+	ep, err := h.epoch(ctx, p, epochID)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 	for i, w := range batch {
 		steps[i].w = w
 	}
-	if err := h.loadEntries(ctx, p, steps, pin, ep); err != nil {
+	if err := h.loadEntries(ctx, p, steps, epochID, ep); err != nil {
 		return err
 	}
 
@@ -254,16 +254,16 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 }
 
 // loadEntries makes sure every integration of the batch has a counter copy
-// under pin that is caught up, loading the missing ones at once. An
+// of the epoch that is caught up, loading the missing ones at once. An
 // integration that an earlier holder may have left behind on sends the
 // batch one at a time, which catches it up.
-func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, pin string, ep *epoch) error {
+func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, epochID string, ep *epoch) error {
 	inBatch := map[uint64]bool{}
 	var missing []string
 	for _, s := range steps {
 		inBatch[s.w.d.Seq] = true
 		id := s.w.m.IntegrationID
-		if e, ok := h.state[id]; (!ok || e.pin != pin) && !slices.Contains(missing, id) {
+		if e, ok := h.state[id]; (!ok || e.epoch != epochID) && !slices.Contains(missing, id) {
 			missing = append(missing, id)
 		}
 	}
@@ -277,7 +277,7 @@ func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, pi
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			c, rev, err := p.st.Counter(ctx, id)
-			loaded[i], errs[i] = &entry{c: c, rev: rev, pin: pin}, err
+			loaded[i], errs[i] = &entry{c: c, rev: rev, epoch: epochID}, err
 		}()
 	}
 	wg.Wait()

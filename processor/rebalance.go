@@ -3,8 +3,8 @@ package processor
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,8 +30,8 @@ type holding struct {
 	// closing tells the worker the subscription has stopped: it finishes
 	// what is queued and returns, closing done.
 	closing, done chan struct{}
-	// epochs are the consumer positions seen when each pin was first
-	// delivered under, by pin id.
+	// epochs are the consumer positions seen at the first delivery of each
+	// delivery epoch (store.Delivery.Epoch), by epoch.
 	epochs map[string]*epoch
 	// state holds the counter copies, by integration id.
 	state map[string]*entry
@@ -165,7 +165,7 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 		h.cancelStop()
 		h.writes.Close()
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := h.sub.Unpin(uctx, slices.Collect(maps.Keys(h.epochs))); err != nil {
+		if err := h.sub.Unpin(uctx, h.pins()); err != nil {
 			p.log.Warnw("unpin failed; the partition moves after the pinned TTL", "partition", part.n, "error", err)
 		}
 		ucancel()
@@ -176,27 +176,28 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 	}()
 }
 
-// epoch is what a holding knows once the server delivers to it under a pin:
+// epoch is what a holding knows at the first delivery of a delivery epoch:
 // every message at or below ackFloor was acknowledged, and missed holds, by
 // integration, the messages above it up to the last one delivered, which
-// an earlier holder may have been given and not applied. Later messages come
-// under this pin in stream order.
+// an earlier holder (or consumer leader) may have handed out and not had
+// applied. Later deliveries of the epoch come in stream order.
 type epoch struct {
+	pin      string
 	ackFloor uint64
 	missed   map[string][]store.Msg
 }
 
-// epoch returns the epoch of pin, reading it from the consumer and the
-// stream the first time the pin is seen. Being delivered under the pin, this
+// epoch returns the epoch id, reading it from the consumer and the stream
+// at its first delivery. Being delivered to under the epoch's pin, this
 // replica is now the only one the server delivers to, so the position read
-// now bounds what any earlier holder was given.
-func (h *holding) epoch(ctx context.Context, p *Pipeline, pin string) (*epoch, error) {
+// now bounds what was handed out before.
+func (h *holding) epoch(ctx context.Context, p *Pipeline, id string) (*epoch, error) {
 	select {
 	case <-h.subscribed:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if ep, ok := h.epochs[pin]; ok {
+	if ep, ok := h.epochs[id]; ok {
 		return ep, nil
 	}
 	floor, delivered, err := h.sub.Position(ctx)
@@ -207,13 +208,25 @@ func (h *holding) epoch(ctx context.Context, p *Pipeline, pin string) (*epoch, e
 	if err != nil {
 		return nil, err
 	}
-	ep := &epoch{ackFloor: floor, missed: map[string][]store.Msg{}}
+	pin, _, _ := strings.Cut(id, "#")
+	ep := &epoch{pin: pin, ackFloor: floor, missed: map[string][]store.Msg{}}
 	for _, m := range msgs {
 		if pm, err := p.subj.ParsePartitioned(m.Subject); err == nil {
 			ep.missed[pm.IntegrationID] = append(ep.missed[pm.IntegrationID], m)
 		}
 	}
-	p.log.Debugw("new pin", "pin", pin, "ackFloor", floor, "delivered", delivered, "unacknowledged", len(msgs))
-	h.epochs[pin] = ep
+	p.log.Debugw("new delivery epoch", "epoch", id, "ackFloor", floor, "delivered", delivered, "unacknowledged", len(msgs))
+	h.epochs[id] = ep
 	return ep, nil
+}
+
+// pins are the pin ids the holding was delivered under.
+func (h *holding) pins() []string {
+	var out []string
+	for _, ep := range h.epochs {
+		if ep.pin != "" && !slices.Contains(out, ep.pin) {
+			out = append(out, ep.pin)
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -31,9 +32,15 @@ type Delivery struct {
 	Msg
 	// NumDelivered counts deliveries of this message, 1 the first time.
 	NumDelivered uint64
-	// PinID is the pin the server delivered this message under: deliveries
-	// under one pin come in stream order, except redeliveries.
+	// PinID is the pin the server delivered this message under.
 	PinID string
+	// Epoch is the pin and the interruptions of the subscription seen
+	// before this delivery (a consumer leader change, missed heartbeats):
+	// deliveries of one epoch come in stream order, except redeliveries.
+	// A new consumer leader may keep the pin but not the order: it goes on
+	// with new messages and redelivers what its predecessor had handed out
+	// only after AckWait.
+	Epoch string
 	m     jetstream.Msg
 }
 
@@ -248,16 +255,28 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 		return nil, fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	name := stream.CachedInfo().Config.Name
+	var interruptions atomic.Uint64
+	var lastConsumerSeq uint64
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
 		if err != nil {
 			s.log.Warnw("delivery without metadata, leaving it for redelivery", "subject", m.Subject())
 			return
 		}
+		// Every delivery, redeliveries too, takes the next consumer sequence,
+		// so a gap means deliveries were lost on the way (a consumer leader
+		// that died with them in flight, say): they come back after AckWait,
+		// behind newer ones, so what follows is a new epoch.
+		if lastConsumerSeq != 0 && md.Sequence.Consumer != lastConsumerSeq+1 {
+			interruptions.Add(1)
+		}
+		lastConsumerSeq = md.Sequence.Consumer
+		pin := m.Headers().Get("Nats-Pin-Id")
 		h(&Delivery{
 			Msg:          Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
 			NumDelivered: md.NumDelivered,
-			PinID:        m.Headers().Get("Nats-Pin-Id"),
+			PinID:        pin,
+			Epoch:        pin + "#" + strconv.FormatUint(interruptions.Load(), 10),
 			m:            m,
 		})
 	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(256),
@@ -265,6 +284,9 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 		// the server keeps delivering to a waiting request.
 		jetstream.PullExpiry(max(time.Second, s.cfg.PinnedTTL/2)),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			// nats.go reports these from the goroutine that hands out the
+			// deliveries, so every later delivery is of a new epoch.
+			interruptions.Add(1)
 			if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 				s.log.Debugw("consumer", "consumer", durable, "error", err)
 				return
