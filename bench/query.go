@@ -121,14 +121,14 @@ func (r *runner) storedEvent(i int, body bool) store.StoredEvent {
 	m := mix{name: "stored", integrations: 10_000, failEvery: 1, nonce: r.nonce}
 	o := m.outcome(i)
 	next, t := processor.ApplyOutcome(subjects.FailureCounter{IntegrationID: o.IntegrationID}, &o, uint64(i+1), r.cfg.Pipeline.DisableAfter)
-	ev := processor.BuildEffects(&next, &o, t).Events[0]
-	sev := store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: o.IntegrationID, Time: ev.Time}
-	if body {
-		ce, err := processor.EncodeCloudEvent(ev.ID, ev.Kind.EventName(), o.IntegrationID, ev.Time, ev.Data)
-		if err != nil {
-			panic(err) // events built above always encode
-		}
-		sev.CloudEvent = ce
+	eff := processor.BuildEffects(&next, &o, t)
+	if !body {
+		ev := eff.Events[0]
+		return store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: o.IntegrationID, Time: ev.Time}
 	}
-	return sev
+	stored, err := processor.StoredEvents(o.IntegrationID, eff)
+	if err != nil {
+		panic(err) // events built above always encode
+	}
+	return stored[0]
 }

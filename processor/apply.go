@@ -2,7 +2,6 @@ package processor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -123,21 +122,21 @@ func (h *holding) applyRun(ctx context.Context, p *Pipeline, e *entry, id string
 	}
 	next, t := ApplyOutcome(e.c, &o, m.Seq, p.cfg.DisableAfter)
 	eff := BuildEffects(&next, &o, t)
-	for _, ev := range eff.Events {
-		ce, err := EncodeCloudEvent(ev.ID, ev.Kind.EventName(), id, ev.Time, ev.Data)
-		if err != nil {
-			return err
-		}
-		if _, err := p.st.PublishEvent(ctx, store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: id, Time: ev.Time, CloudEvent: ce}); err != nil {
+	events, err := StoredEvents(id, eff)
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		if _, err := p.st.PublishEvent(ctx, ev); err != nil {
 			return err
 		}
 	}
-	if eff.Disable != nil {
-		b, err := json.Marshal(eff.Disable)
-		if err != nil {
-			return err
-		}
-		if _, err := p.st.PublishCommand(ctx, p.subj.Disable(id), "disable-"+eff.Disable.DisabledEventID, b); err != nil {
+	subject, msgID, cmd, err := p.disableCommand(id, eff)
+	if err != nil {
+		return err
+	}
+	if subject != "" {
+		if _, err := p.st.PublishCommand(ctx, subject, msgID, cmd); err != nil {
 			return err
 		}
 	}

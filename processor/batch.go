@@ -3,7 +3,6 @@ package processor
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -192,21 +191,20 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 			}
 			n, t := ApplyOutcome(c, &s.outcome, s.w.d.Seq, p.cfg.DisableAfter)
 			eff := BuildEffects(&n, &s.outcome, t)
-			for _, ev := range eff.Events {
-				ce, err := EncodeCloudEvent(ev.ID, ev.Kind.EventName(), id, ev.Time, ev.Data)
-				if err != nil {
-					return err
-				}
-				sev := store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: id, Time: ev.Time, CloudEvent: ce}
-				events = append(events, sev)
-				wr.PublishEvent(sev, func(seq uint64, err error) { eventSeqs[sev.ID] = seq; fail(err) })
+			stored, err := StoredEvents(id, eff)
+			if err != nil {
+				return err
 			}
-			if eff.Disable != nil {
-				b, err := json.Marshal(eff.Disable)
-				if err != nil {
-					return err
-				}
-				wr.PublishCommand(p.subj.Disable(id), "disable-"+eff.Disable.DisabledEventID, b, fail)
+			for _, ev := range stored {
+				events = append(events, ev)
+				wr.PublishEvent(ev, func(seq uint64, err error) { eventSeqs[ev.ID] = seq; fail(err) })
+			}
+			subject, msgID, cmd, err := p.disableCommand(id, eff)
+			if err != nil {
+				return err
+			}
+			if subject != "" {
+				wr.PublishCommand(subject, msgID, cmd, fail)
 				p.log.Infow("integration disabled", "integration", id, "episode", n.Episode, "consecutiveFailures", n.ConsecutiveFailures, "disabledEventId", n.DisabledEventID)
 			}
 			c = n
