@@ -79,7 +79,7 @@ func (h *holding) entry(ctx context.Context, p *Pipeline, id, epochID string) (*
 // one, and then skipped as already applied.
 func (h *holding) catchUp(ctx context.Context, p *Pipeline, e *entry, id string, ep *epoch) error {
 	for _, m := range ep.missed[id] {
-		if m.Seq <= max(e.c.LastAppliedSeq, ep.ackFloor) {
+		if !ep.unapplied(m, e.c.LastAppliedSeq) {
 			continue
 		}
 		pm, err := p.subj.ParsePartitioned(m.Subject)

@@ -293,7 +293,7 @@ func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, ep
 		// Messages an earlier holder was given come back only after
 		// AckWait; those in this batch are applied in order here.
 		for _, m := range ep.missed[s.w.m.IntegrationID] {
-			if m.Seq > max(e.c.LastAppliedSeq, ep.ackFloor) && !inBatch[m.Seq] {
+			if ep.unapplied(m, e.c.LastAppliedSeq) && !inBatch[m.Seq] {
 				return fmt.Errorf("%w: %s needs catching up", errOneByOne, s.w.m.IntegrationID)
 			}
 		}

@@ -220,6 +220,12 @@ func (h *holding) epoch(ctx context.Context, p *Pipeline, id string) (*epoch, er
 	return ep, nil
 }
 
+// unapplied reports whether missed message m may not have been applied by a
+// counter that has applied up to sequence applied.
+func (ep *epoch) unapplied(m store.Msg, applied uint64) bool {
+	return m.Seq > max(applied, ep.ackFloor)
+}
+
 // pins are the pin ids the holding was delivered under.
 func (h *holding) pins() []string {
 	var out []string
