@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/integration-events/integration-events/store"
@@ -257,33 +256,22 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 // batch one at a time, which catches it up.
 func (h *holding) loadEntries(ctx context.Context, p *Pipeline, steps []step, epochID string, ep *epoch) error {
 	inBatch := map[uint64]bool{}
+	toLoad := map[string]bool{}
 	var missing []string
 	for _, s := range steps {
 		inBatch[s.w.d.Seq] = true
 		id := s.w.m.IntegrationID
-		if e, ok := h.state[id]; (!ok || e.epoch != epochID) && !slices.Contains(missing, id) {
+		if e, ok := h.state[id]; (!ok || e.epoch != epochID) && !toLoad[id] {
+			toLoad[id] = true
 			missing = append(missing, id)
 		}
 	}
-	loaded := make([]*entry, len(missing))
-	errs := make([]error, len(missing))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i, id := range missing {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			c, rev, err := p.st.Counter(ctx, id)
-			loaded[i], errs[i] = &entry{c: c, rev: rev, epoch: epochID}, err
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	cs, revs, err := p.st.CountersOf(ctx, missing)
+	if err != nil {
 		return err
 	}
 	for i, id := range missing {
-		h.state[id] = loaded[i]
+		h.state[id] = &entry{c: cs[i], rev: revs[i], epoch: epochID}
 	}
 	for _, s := range steps {
 		e := h.state[s.w.m.IntegrationID]

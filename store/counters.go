@@ -49,3 +49,14 @@ func (s *Store) PutCounter(ctx context.Context, c *subjects.FailureCounter, rev 
 	}
 	return next, nil
 }
+
+// CountersOf returns the failure counters of ids and their revisions, as
+// Counter does, read at once.
+func (s *Store) CountersOf(ctx context.Context, ids []string) ([]subjects.FailureCounter, []uint64, error) {
+	cs, revs := make([]subjects.FailureCounter, len(ids)), make([]uint64, len(ids))
+	err := readAtOnce(len(ids), func(i int) (err error) {
+		cs[i], revs[i], err = s.Counter(ctx, ids[i])
+		return err
+	})
+	return cs, revs, err
+}

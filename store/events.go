@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -251,23 +250,14 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 // made a page that skips many actioned events slow.
 func (s *Store) listedAll(ctx context.Context, msgs []*jetstream.RawStreamMsg, includeActioned bool) ([]*subjects.EventRecord, error) {
 	recs := make([]*subjects.EventRecord, len(msgs))
-	errs := make([]error, len(msgs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i, m := range msgs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			rec, ok, err := s.listed(ctx, m, includeActioned)
-			if ok {
-				recs[i] = &rec
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	return recs, errors.Join(errs...)
+	err := readAtOnce(len(msgs), func(i int) error {
+		rec, ok, err := s.listed(ctx, msgs[i], includeActioned)
+		if ok {
+			recs[i] = &rec
+		}
+		return err
+	})
+	return recs, err
 }
 
 // listed turns a stored event into a record, or says it is filtered out.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -172,4 +173,26 @@ func isConflict(err error) bool {
 func isAPIError(err error, code jetstream.ErrorCode) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == code
+}
+
+// concurrentReads bounds the reads readAtOnce has in flight.
+const concurrentReads = 32
+
+// readAtOnce calls read for every index below n, concurrentReads at a time,
+// and returns their errors joined: reads that each wait for a round trip
+// take about one round trip together.
+func readAtOnce(n int, read func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, concurrentReads)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = read(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
