@@ -257,7 +257,7 @@ func (s *Store) Counters(ctx context.Context, fn func(subjects.FailureCounter)) 
 // nil, is told each event stored and indexed.
 func (s *Store) PublishEvents(ctx context.Context, n int, next func(i int, body bool) StoredEvent, acked func(i int)) error {
 	seqs := make([]uint64, n)
-	hdr := nats.Header{"Content-Type": []string{subjects.CloudEventsContentType}}
+	hdr := cloudEventHeader()
 	err := s.PublishAll(ctx, n, func(i int) RawMsg {
 		ev := next(i, true)
 		return RawMsg{Subject: s.subj.Event(ev.Kind, ev.IntegrationID), Data: ev.CloudEvent, Header: hdr, MsgID: ev.ID}
@@ -265,11 +265,10 @@ func (s *Store) PublishEvents(ctx context.Context, n int, next func(i int, body 
 	if err != nil {
 		return err
 	}
-	prefix := "$KV." + BucketEvents + "."
 	return s.PublishAll(ctx, n, func(i int) RawMsg {
 		ev := next(i, false)
-		b, _ := json.Marshal(indexEntry{ID: ev.ID, EventName: ev.Kind.EventName(), IntegrationID: ev.IntegrationID, EventTime: ev.Time, Seq: seqs[i]})
-		return RawMsg{Subject: prefix + ev.ID, Data: b, Header: nats.Header{"Nats-Expected-Last-Subject-Sequence": []string{"0"}}}
+		b, _ := json.Marshal(newIndexEntry(ev, seqs[i]))
+		return RawMsg{Subject: kvSubject(BucketEvents, ev.ID), Data: b, Header: expectLast(0)}
 	}, func(i int, _ uint64) {
 		if acked != nil {
 			acked(i)

@@ -27,6 +27,17 @@ type indexEntry struct {
 	Note          string     `json:"note,omitempty"`
 }
 
+// newIndexEntry is the index entry of ev, stored at sequence seq of the
+// events stream.
+func newIndexEntry(ev StoredEvent, seq uint64) indexEntry {
+	return indexEntry{ID: ev.ID, EventName: ev.Kind.EventName(), IntegrationID: ev.IntegrationID, EventTime: ev.Time, Seq: seq}
+}
+
+// cloudEventHeader marks a message as a structured-mode CloudEvent.
+func cloudEventHeader() nats.Header {
+	return nats.Header{"Content-Type": []string{subjects.CloudEventsContentType}}
+}
+
 func (e *indexEntry) record(data json.RawMessage) subjects.EventRecord {
 	return subjects.EventRecord{
 		ID: e.ID, EventName: e.EventName, EventTime: e.EventTime, IntegrationID: e.IntegrationID,
@@ -47,12 +58,11 @@ type StoredEvent struct {
 // PublishEvent stores an event on its subject, de-duplicated by id, and
 // indexes it by id. Publishing the same event again is harmless.
 func (s *Store) PublishEvent(ctx context.Context, ev StoredEvent) (uint64, error) {
-	hdr := nats.Header{"Content-Type": []string{subjects.CloudEventsContentType}}
-	seq, err := s.publish(ctx, s.subj.Event(ev.Kind, ev.IntegrationID), ev.ID, ev.CloudEvent, hdr)
+	seq, err := s.publish(ctx, s.subj.Event(ev.Kind, ev.IntegrationID), ev.ID, ev.CloudEvent, cloudEventHeader())
 	if err != nil {
 		return 0, err
 	}
-	b, err := json.Marshal(indexEntry{ID: ev.ID, EventName: ev.Kind.EventName(), IntegrationID: ev.IntegrationID, EventTime: ev.Time, Seq: seq})
+	b, err := json.Marshal(newIndexEntry(ev, seq))
 	if err != nil {
 		return 0, err
 	}
@@ -65,8 +75,7 @@ func (s *Store) PublishEvent(ctx context.Context, ev StoredEvent) (uint64, error
 // PublishActioned stores the acknowledgement that event eventID was
 // actioned, de-duplicated so one event has one acknowledgement.
 func (s *Store) PublishActioned(ctx context.Context, integrationID, eventID string, cloudEvent []byte) error {
-	hdr := nats.Header{"Content-Type": []string{subjects.CloudEventsContentType}}
-	_, err := s.publish(ctx, s.subj.Actioned(integrationID), "actioned-"+eventID, cloudEvent, hdr)
+	_, err := s.publish(ctx, s.subj.Actioned(integrationID), "actioned-"+eventID, cloudEvent, cloudEventHeader())
 	return err
 }
 

@@ -71,9 +71,6 @@ func (w *Writes) Discard() {
 	}
 }
 
-// Len is the number of writes not yet flushed.
-func (w *Writes) Len() int { return len(w.ops) }
-
 // Flush waits until every write sent is acknowledged or failed, and tells
 // each its outcome. It returns early only when ctx ends; the writes not
 // acknowledged then are told ctx's error.
@@ -137,6 +134,9 @@ func parsePubAck(m *nats.Msg) (uint64, error) {
 	return seq, nil
 }
 
+// kvSubject is the subject of key in bucket, where KV puts write it.
+func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
+
 // expectLast asks the stream to store a message only if its subject's last
 // sequence is rev (0: no message yet), as KV Create and Update do.
 func expectLast(rev uint64) nats.Header {
@@ -148,7 +148,7 @@ func expectLast(rev uint64) nats.Header {
 // claim; when it did not, the run was claimed before (by seq itself before
 // a crash, or by another sequence) and Store.ClaimRun says by which.
 func (w *Writes) ClaimRun(integrationID, runID string, seq uint64, done func(claimed bool, err error)) {
-	subject := "$KV." + BucketSeenRuns + "." + seenKey(integrationID, runID)
+	subject := kvSubject(BucketSeenRuns, seenKey(integrationID, runID))
 	w.send(&nats.Msg{Subject: subject, Data: []byte(strconv.FormatUint(seq, 10)), Header: expectLast(0)}, "", func(_ uint64, err error) {
 		if isConflict(err) {
 			done(false, nil)
@@ -165,9 +165,8 @@ func (w *Writes) ClaimRun(integrationID, runID string, seq uint64, done func(cla
 // Store.PublishEvent does, and tells done its stream sequence. The event
 // is not indexed until IndexEvent is flushed.
 func (w *Writes) PublishEvent(ev StoredEvent, done func(seq uint64, err error)) {
-	hdr := nats.Header{"Content-Type": []string{subjects.CloudEventsContentType}}
 	subject := w.s.subj.Event(ev.Kind, ev.IntegrationID)
-	w.send(&nats.Msg{Subject: subject, Data: ev.CloudEvent, Header: hdr}, ev.ID, func(seq uint64, err error) {
+	w.send(&nats.Msg{Subject: subject, Data: ev.CloudEvent, Header: cloudEventHeader()}, ev.ID, func(seq uint64, err error) {
 		if err != nil {
 			err = fmt.Errorf("publish %s: %w", subject, err)
 		}
@@ -177,12 +176,12 @@ func (w *Writes) PublishEvent(ev StoredEvent, done func(seq uint64, err error)) 
 
 // IndexEvent indexes an event stored at seq; indexing it again is harmless.
 func (w *Writes) IndexEvent(ev StoredEvent, seq uint64, done func(err error)) {
-	b, err := json.Marshal(indexEntry{ID: ev.ID, EventName: ev.Kind.EventName(), IntegrationID: ev.IntegrationID, EventTime: ev.Time, Seq: seq})
+	b, err := json.Marshal(newIndexEntry(ev, seq))
 	if err != nil {
 		done(err)
 		return
 	}
-	w.send(&nats.Msg{Subject: "$KV." + BucketEvents + "." + ev.ID, Data: b, Header: expectLast(0)}, "", func(_ uint64, err error) {
+	w.send(&nats.Msg{Subject: kvSubject(BucketEvents, ev.ID), Data: b, Header: expectLast(0)}, "", func(_ uint64, err error) {
 		if err != nil && !isConflict(err) {
 			done(fmt.Errorf("index event %s: %w", ev.ID, err))
 			return
@@ -210,7 +209,7 @@ func (w *Writes) PutCounter(c *subjects.FailureCounter, rev uint64, done func(re
 		done(0, err)
 		return
 	}
-	w.send(&nats.Msg{Subject: "$KV." + BucketCounters + "." + c.IntegrationID, Data: b, Header: expectLast(rev)}, "", func(next uint64, err error) {
+	w.send(&nats.Msg{Subject: kvSubject(BucketCounters, c.IntegrationID), Data: b, Header: expectLast(rev)}, "", func(next uint64, err error) {
 		switch {
 		case isConflict(err):
 			err = fmt.Errorf("counter %s at revision %d: %w", c.IntegrationID, rev, ErrConflict)
