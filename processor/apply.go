@@ -105,7 +105,7 @@ func (h *holding) applyStored(ctx context.Context, p *Pipeline, e *entry, pm sub
 // deterministic ids, so if the counter write never happens the retry
 // publishes the same events again and JetStream drops the copies.
 func (h *holding) applyRun(ctx context.Context, p *Pipeline, e *entry, id string, m store.Msg) error {
-	o, err := subjects.DecodeOutcome(id, m.Data)
+	o, err := Admit(id, m.Data, m.Time)
 	if err != nil {
 		return p.deadLetter(ctx, m, err)
 	}

@@ -140,7 +140,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 			s.enable = &cmd
 			continue
 		}
-		if s.outcome, err = subjects.DecodeOutcome(id, s.w.d.Data); err != nil {
+		if s.outcome, err = Admit(id, s.w.d.Data, s.w.d.Time); err != nil {
 			return fmt.Errorf("%w: an outcome to dead-letter", errOneByOne)
 		}
 		wr.ClaimRun(id, s.outcome.RunID, s.w.d.Seq, func(claimed bool, err error) { s.claimed = claimed; fail(err) })

@@ -44,15 +44,15 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		ConsecutiveFailures: next.ConsecutiveFailures,
 		DisableAfter:        next.DisableAfter,
 		Stage:               f.Stage,
-		Error:               RedactText(f.Message),
+		Error:               f.Message,
 	}
 	if t.Kind == subjects.KindPerform || t.Kind == subjects.KindAuthentication {
-		data.HTTP = RedactExchange(f.HTTP)
+		data.HTTP = f.HTTP
 		log := o.Log
 		if len(log) > maxLogEntries {
 			log = log[len(log)-maxLogEntries:]
 		}
-		data.Log = RedactLog(log)
+		data.Log = log
 	}
 	eff := Effects{Events: []Emit{{
 		ID:   FailureEventID(o.IntegrationID, o.RunID, t.Kind).String(),
@@ -83,7 +83,7 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 			FirstFailureAt:      next.FirstFailureAt,
 			FailuresByKind:      next.FailuresByKind,
 			StreakRunIDs:        next.StreakRunIDs,
-			LastErrorMessage:    RedactText(next.LastError),
+			LastErrorMessage:    next.LastError,
 		},
 	}
 	eff.Events = append(eff.Events, disabled)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
 )
 
@@ -21,6 +22,20 @@ func eventOutcome(runID string, f *subjects.Failure) *subjects.RunOutcome {
 		EntityType: "Account", EntityID: "acc-9",
 		Status: subjects.StatusFailed, FinishedAt: eventsFinished, Failure: f,
 	}
+}
+
+// admitted is o as the pipeline applies it: encoded, then admitted.
+func admitted(t *testing.T, o *subjects.RunOutcome) *subjects.RunOutcome {
+	t.Helper()
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := processor.Admit(o.IntegrationID, b, o.FinishedAt)
+	if err != nil {
+		t.Fatalf("admit: %v", err)
+	}
+	return &a
 }
 
 // effectsOf applies o to c and builds its effects.
@@ -172,6 +187,7 @@ func TestBuildEffectsDisabled(t *testing.T) {
 		}
 		if i == 20 {
 			o.Failure.Message = "Salesforce said: invalid session, access_token=SECRETTOKEN123"
+			o = admitted(t, o)
 		}
 		var tr processor.Transition
 		c, tr = processor.ApplyOutcome(c, o, uint64(i), 20)
@@ -341,7 +357,7 @@ func TestBuildEffectsMessages(t *testing.T) {
 	}
 }
 
-func TestBuildEffectsRedactsHTTP(t *testing.T) {
+func TestAdmittedEffectsCarryNoCredential(t *testing.T) {
 	f := &subjects.Failure{Stage: subjects.StagePerform, Message: "POST failed with api_key=LEAKED1", HTTP: &subjects.HTTPExchange{
 		Request: &subjects.HTTPRequest{
 			Method:  "POST",
@@ -355,7 +371,7 @@ func TestBuildEffectsRedactsHTTP(t *testing.T) {
 	in.Log = []subjects.LogEntry{{Message: "sending with token=LEAKED6", HTTP: f.HTTP}}
 	inJSON, _ := json.Marshal(in)
 
-	_, tr, eff := effectsOf(subjects.FailureCounter{}, in, 20)
+	_, tr, eff := effectsOf(subjects.FailureCounter{}, admitted(t, in), 20)
 	if tr.Kind != subjects.KindPerform {
 		t.Fatalf("kind %q", tr.Kind)
 	}
@@ -363,8 +379,8 @@ func TestBuildEffectsRedactsHTTP(t *testing.T) {
 	if d.HTTP == nil || d.HTTP.Request == nil || d.HTTP.Response == nil {
 		t.Fatalf("perform event has no HTTP: %+v", d.HTTP)
 	}
-	if got := d.HTTP.Request.Headers["Authorization"]; len(got) != 1 || got[0] != processor.Redacted {
-		t.Errorf("Authorization header %q, want %q", got, processor.Redacted)
+	if got := d.HTTP.Request.Headers["Authorization"]; len(got) != 1 || got[0] != redact.Marker {
+		t.Errorf("Authorization header %q, want %q", got, redact.Marker)
 	}
 	if got := d.HTTP.Request.Headers["Content-Type"]; len(got) != 1 || got[0] != "application/json" {
 		t.Errorf("Content-Type header %q", got)
@@ -386,7 +402,7 @@ func TestBuildEffectsRedactsHTTP(t *testing.T) {
 	}
 	// The outcome itself is left as it was.
 	if after, _ := json.Marshal(in); string(after) != string(inJSON) {
-		t.Errorf("BuildEffects mutated the outcome:\n%s\n%s", inJSON, after)
+		t.Errorf("Admit or BuildEffects mutated the outcome:\n%s\n%s", inJSON, after)
 	}
 	if f.HTTP.Request.Headers["Authorization"][0] != "Bearer LEAKED3" {
 		t.Error("input headers mutated")
@@ -395,9 +411,9 @@ func TestBuildEffectsRedactsHTTP(t *testing.T) {
 	// Authentication events carry the drill-down too; validation and mapping events do not.
 	f401 := *f
 	f401.HTTP = &subjects.HTTPExchange{Request: f.HTTP.Request, Response: &subjects.HTTPResponse{Status: 401}}
-	_, tr, eff = effectsOf(subjects.FailureCounter{}, eventOutcome("r-2", &f401), 20)
+	_, tr, eff = effectsOf(subjects.FailureCounter{}, admitted(t, eventOutcome("r-2", &f401)), 20)
 	if tr.Kind != subjects.KindAuthentication || eff.Events[0].Data.HTTP == nil ||
-		eff.Events[0].Data.HTTP.Request.Headers["Authorization"][0] != processor.Redacted {
+		eff.Events[0].Data.HTTP.Request.Headers["Authorization"][0] != redact.Marker {
 		t.Errorf("authentication event HTTP %+v", eff.Events[0].Data.HTTP)
 	}
 	for _, stage := range []subjects.Stage{subjects.StageValidate, subjects.StageMap} {

@@ -62,7 +62,7 @@ func entityLabel(o *subjects.RunOutcome) string {
 // for the operator who reads it, specific to the kind and destination.
 func Message(kind subjects.Kind, o *subjects.RunOutcome) string {
 	f := o.Failure
-	cause := RedactText(strings.TrimSpace(f.Message))
+	cause := strings.TrimSpace(f.Message)
 	dest := o.Destination
 	switch kind {
 	case subjects.KindValidation:
@@ -101,7 +101,7 @@ func DisabledMessage(c *subjects.FailureCounter, destination string) string {
 		since = " since " + c.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	return fmt.Sprintf("The %s integration was disabled after %d successive failed runs%s (%s). The last error was: %s. Fix the cause, then re-enable the integration; it will not run until then.",
-		destination, c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind), RedactText(c.LastError))
+		destination, c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind), c.LastError)
 }
 
 func summariseKinds(byKind map[string]int) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
@@ -192,7 +193,7 @@ func TestEachKindHasItsFollowUpAndDrillDown(t *testing.T) {
 	if h == nil || h.Request == nil || h.Response == nil || h.Response.Status != 422 {
 		t.Fatalf("perform event has no HTTP drill-down: %s", perform.Raw)
 	}
-	if h.Request.Headers["Authorization"][0] != processor.Redacted || !strings.Contains(h.Request.URL, "access_token="+processor.Redacted) {
+	if h.Request.Headers["Authorization"][0] != redact.Marker || !strings.Contains(h.Request.URL, "access_token="+redact.Marker) {
 		t.Errorf("credentials not redacted: %+v", h.Request)
 	}
 	for _, e := range bySubject {

@@ -1,16 +1,16 @@
-package processor
+package redact
 
 import (
 	"strings"
 	"testing"
 )
 
-// unscreened is RedactText without the cheap screening, as it was before.
+// unscreened is Text without the cheap screening, as it was before.
 func unscreened(s string) string {
-	return redactSecrets(textUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@"))
+	return redactSecrets(textUserinfo.ReplaceAllString(s, "${1}"+Marker+"@"))
 }
 
-// FuzzRedactTextScreen holds the screening to never change what RedactText
+// FuzzRedactTextScreen holds the screening to never change what Text
 // redacts.
 func FuzzRedactTextScreen(f *testing.F) {
 	for _, s := range []string{
@@ -22,8 +22,8 @@ func FuzzRedactTextScreen(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := RedactText(s), unscreened(s); got != want {
-			t.Fatalf("RedactText(%q) = %q, unscreened %q", s, got, want)
+		if got, want := Text(s), unscreened(s); got != want {
+			t.Fatalf("Text(%q) = %q, unscreened %q", s, got, want)
 		}
 	})
 }
@@ -31,6 +31,6 @@ func FuzzRedactTextScreen(f *testing.F) {
 func BenchmarkRedactText(b *testing.B) {
 	msg := strings.Repeat("Salesforce rejected the Invoice__c record: FIELD_CUSTOM_VALIDATION_EXCEPTION. ", 3)
 	for b.Loop() {
-		RedactText(msg)
+		Text(msg)
 	}
 }

@@ -1,4 +1,4 @@
-package processor_test
+package redact_test
 
 import (
 	"encoding/json"
@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
 )
 
-const R = processor.Redacted
+const R = redact.Marker
 
 func TestRedactHeaders(t *testing.T) {
 	secret := []string{
@@ -32,7 +32,7 @@ func TestRedactHeaders(t *testing.T) {
 	}
 	orig := cloneHeaders(h)
 
-	out := processor.RedactExchange(&subjects.HTTPExchange{
+	out := redact.Exchange(&subjects.HTTPExchange{
 		Request:  &subjects.HTTPRequest{Headers: h},
 		Response: &subjects.HTTPResponse{Headers: h},
 	})
@@ -44,7 +44,7 @@ func TestRedactHeaders(t *testing.T) {
 			if v := got[name]; !reflect.DeepEqual(v, []string{R}) {
 				t.Errorf("%s header %s = %q, want [%s]", side, name, v, R)
 			}
-			if !processor.SensitiveHeader(name) {
+			if !redact.SensitiveHeader(name) {
 				t.Errorf("SensitiveHeader(%q) = false", name)
 			}
 		}
@@ -52,7 +52,7 @@ func TestRedactHeaders(t *testing.T) {
 			if v := got[name]; !reflect.DeepEqual(v, []string{"value-" + name}) {
 				t.Errorf("%s header %s = %q, want it kept", side, name, v)
 			}
-			if processor.SensitiveHeader(name) {
+			if redact.SensitiveHeader(name) {
 				t.Errorf("SensitiveHeader(%q) = true", name)
 			}
 		}
@@ -72,13 +72,13 @@ func cloneHeaders(h subjects.Headers) subjects.Headers {
 
 func TestSensitiveName(t *testing.T) {
 	for _, n := range []string{"api_key", "apikey", "APIKEY", "access_token", "refresh_token", "client_secret", "password", "Passwd", "signature", "x-api-key", "token", "secretValue"} {
-		if !processor.SensitiveName(n) {
-			t.Errorf("SensitiveName(%q) = false", n)
+		if !redact.CredentialName(n) {
+			t.Errorf("CredentialName(%q) = false", n)
 		}
 	}
 	for _, n := range []string{"", "page", "limit", "name", "email", "id", "account", "currency", "state"} {
-		if processor.SensitiveName(n) {
-			t.Errorf("SensitiveName(%q) = true", n)
+		if redact.CredentialName(n) {
+			t.Errorf("CredentialName(%q) = true", n)
 		}
 	}
 }
@@ -111,12 +111,12 @@ func TestRedactURL(t *testing.T) {
 		{"http://admin:hunter2@h/%zz", "http://admin:" + R + "@h/%zz"},
 	}
 	for _, tt := range tests {
-		if got := processor.RedactURL(tt.in); got != tt.want {
-			t.Errorf("RedactURL(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		if got := redact.URL(tt.in); got != tt.want {
+			t.Errorf("URL(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 	// Parameters are redacted by name, whatever their position and repetition.
-	got := processor.RedactURL("https://h/p?page=2&access_token=T5&sort=name&access_token=T6")
+	got := redact.URL("https://h/p?page=2&access_token=T5&sort=name&access_token=T6")
 	if want := "https://h/p?page=2&access_token=" + R + "&sort=name&access_token=" + R; got != want {
 		t.Errorf("repeated parameter: got %q, want %q", got, want)
 	}
@@ -144,7 +144,7 @@ func TestRedactJSONBody(t *testing.T) {
 		"echo": {"Authorization": "Basic B1", "Cookie": "sid=C1", "X-Request-Id": "rid"},
 		"message": "rejected header Bearer B2 for user bob"
 	}`)
-	out := processor.RedactExchange(&subjects.HTTPExchange{Request: &subjects.HTTPRequest{
+	out := redact.Exchange(&subjects.HTTPExchange{Request: &subjects.HTTPRequest{
 		Headers: subjects.Headers{"Content-Type": {"application/json"}}, Body: body,
 	}})
 	got := jsonValue(t, out.Request.Body)
@@ -174,7 +174,7 @@ func TestRedactJSONBody(t *testing.T) {
 	}
 
 	// A top-level array is walked too.
-	arr := processor.RedactExchange(&subjects.HTTPExchange{Response: &subjects.HTTPResponse{
+	arr := redact.Exchange(&subjects.HTTPExchange{Response: &subjects.HTTPResponse{
 		Body: `[{"refresh_token":"RT"},[{"password":"PW"}],"plain"]`,
 	}})
 	if got, want := jsonValue(t, arr.Response.Body), jsonValue(t, subjects.Body(`[{"refresh_token":"`+R+`"},[{"password":"`+R+`"}],"plain"]`)); !reflect.DeepEqual(got, want) {
@@ -187,7 +187,7 @@ func TestRedactFormBody(t *testing.T) {
 	for _, ct := range []string{"application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8", "Application/X-WWW-Form-Urlencoded"} {
 		for _, key := range []string{"Content-Type", "content-type"} {
 			h := subjects.Headers{key: {ct}}
-			out := processor.RedactExchange(&subjects.HTTPExchange{Request: &subjects.HTTPRequest{Method: "POST", Headers: h, Body: body}})
+			out := redact.Exchange(&subjects.HTTPExchange{Request: &subjects.HTTPRequest{Method: "POST", Headers: h, Body: body}})
 			want := "grant_type=refresh_token&refresh_token=" + R + "&client_id=cid&client_secret=" + R + "&scope=read+write"
 			if got := string(out.Request.Body); got != want {
 				t.Errorf("%s: %s\n got %q\nwant %q", key, ct, got, want)
@@ -195,7 +195,7 @@ func TestRedactFormBody(t *testing.T) {
 		}
 	}
 	// Without a form content type, the body is treated as text: still redacted.
-	out := processor.RedactExchange(&subjects.HTTPExchange{Request: &subjects.HTTPRequest{Body: body}})
+	out := redact.Exchange(&subjects.HTTPExchange{Request: &subjects.HTTPRequest{Body: body}})
 	if s := string(out.Request.Body); strings.Contains(s, "RT1") || strings.Contains(s, "CS1") || !strings.Contains(s, "client_id=cid") {
 		t.Errorf("text body %q", s)
 	}
@@ -219,22 +219,22 @@ func TestRedactText(t *testing.T) {
 		{"dial https://admin:hunter2@db.example.com:5432 refused", "dial https://admin:" + R + "@db.example.com:5432 refused"},
 	}
 	for _, tt := range tests {
-		if got := processor.RedactText(tt.in); got != tt.want {
-			t.Errorf("RedactText(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		if got := redact.Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestRedactExchangeNil(t *testing.T) {
-	if processor.RedactExchange(nil) != nil {
-		t.Error("RedactExchange(nil) != nil")
+	if redact.Exchange(nil) != nil {
+		t.Error("Exchange(nil) != nil")
 	}
-	out := processor.RedactExchange(&subjects.HTTPExchange{})
+	out := redact.Exchange(&subjects.HTTPExchange{})
 	if out == nil || out.Request != nil || out.Response != nil {
 		t.Errorf("empty exchange: %+v", out)
 	}
-	if processor.RedactLog(nil) != nil {
-		t.Error("RedactLog(nil) != nil")
+	if redact.Log(nil) != nil {
+		t.Error("Log(nil) != nil")
 	}
 }
 
@@ -245,7 +245,7 @@ func TestRedactLog(t *testing.T) {
 			URL: "https://h/p?api_key=KEY1", Headers: subjects.Headers{"Authorization": {"Basic QUJD"}},
 		}}},
 	}
-	out := processor.RedactLog(in)
+	out := redact.Log(in)
 	if len(out) != 2 || out[0].Step != "auth" || out[1].Message != "POST" {
 		t.Fatalf("log %+v", out)
 	}
@@ -256,7 +256,7 @@ func TestRedactLog(t *testing.T) {
 		t.Errorf("http %+v", out[1].HTTP.Request)
 	}
 	if in[0].Message != "got token=TOK1" || in[1].HTTP.Request.URL != "https://h/p?api_key=KEY1" || in[1].HTTP.Request.Headers["Authorization"][0] != "Basic QUJD" {
-		t.Error("RedactLog mutated its input")
+		t.Error("Log mutated its input")
 	}
 }
 
@@ -304,7 +304,7 @@ func TestRedactExchangeNoSecretSurvives(t *testing.T) {
 			t.Fatalf("fixture does not contain %s", s)
 		}
 	}
-	out, err := json.Marshal(processor.RedactExchange(in))
+	out, err := json.Marshal(redact.Exchange(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,6 +325,6 @@ func TestRedactExchangeNoSecretSurvives(t *testing.T) {
 	// The input is not mutated.
 	after, _ := json.Marshal(in)
 	if string(after) != string(before) {
-		t.Errorf("RedactExchange mutated its input:\n%s\n%s", before, after)
+		t.Errorf("Exchange mutated its input:\n%s\n%s", before, after)
 	}
 }

@@ -1,4 +1,4 @@
-package processor
+package redact
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 )
 
-// Redacted replaces every credential value, so a reader still sees that the
+// Marker replaces every credential value, so a reader still sees that the
 // field was there.
-const Redacted = "[REDACTED]"
+const Marker = "[REDACTED]"
 
 // sensitiveWords mark query parameters and body fields that carry credentials.
 var sensitiveWords = []string{"key", "token", "secret", "password", "passwd", "signature"}
@@ -26,9 +26,9 @@ var sensitiveHeaders = map[string]bool{
 	"set-cookie":          true,
 }
 
-// SensitiveName reports whether a query parameter or body field name carries
+// CredentialName reports whether a query parameter or body field name carries
 // a credential.
-func SensitiveName(name string) bool {
+func CredentialName(name string) bool {
 	n := strings.ToLower(name)
 	for _, w := range sensitiveWords {
 		if strings.Contains(n, w) {
@@ -40,12 +40,12 @@ func SensitiveName(name string) bool {
 
 // SensitiveHeader reports whether an HTTP header carries a credential.
 func SensitiveHeader(name string) bool {
-	return sensitiveHeaders[strings.ToLower(name)] || SensitiveName(name)
+	return sensitiveHeaders[strings.ToLower(name)] || CredentialName(name)
 }
 
-// RedactExchange returns a copy of h with credentials redacted from headers,
+// Exchange returns a copy of h with credentials redacted from headers,
 // URL query and userinfo, and JSON or form bodies.
-func RedactExchange(h *subjects.HTTPExchange) *subjects.HTTPExchange {
+func Exchange(h *subjects.HTTPExchange) *subjects.HTTPExchange {
 	if h == nil {
 		return nil
 	}
@@ -53,7 +53,7 @@ func RedactExchange(h *subjects.HTTPExchange) *subjects.HTTPExchange {
 	if r := h.Request; r != nil {
 		out.Request = &subjects.HTTPRequest{
 			Method:  r.Method,
-			URL:     RedactURL(r.URL),
+			URL:     URL(r.URL),
 			Headers: redactHeaders(r.Headers),
 			Body:    redactBody(r.Body, r.Headers),
 		}
@@ -68,16 +68,16 @@ func RedactExchange(h *subjects.HTTPExchange) *subjects.HTTPExchange {
 	return out
 }
 
-// RedactLog returns a copy of entries with their HTTP exchanges and messages
+// Log returns a copy of entries with their HTTP exchanges and messages
 // redacted.
-func RedactLog(entries []subjects.LogEntry) []subjects.LogEntry {
+func Log(entries []subjects.LogEntry) []subjects.LogEntry {
 	if entries == nil {
 		return nil
 	}
 	out := make([]subjects.LogEntry, len(entries))
 	for i, e := range entries {
-		e.Message = RedactText(e.Message)
-		e.HTTP = RedactExchange(e.HTTP)
+		e.Message = Text(e.Message)
+		e.HTTP = Exchange(e.HTTP)
 		out[i] = e
 	}
 	return out
@@ -90,26 +90,26 @@ func redactHeaders(h subjects.Headers) subjects.Headers {
 	out := make(subjects.Headers, len(h))
 	for k, v := range h {
 		if SensitiveHeader(k) {
-			v = []string{Redacted}
+			v = []string{Marker}
 		}
 		out[k] = v
 	}
 	return out
 }
 
-// RedactURL redacts the userinfo password and the sensitive query parameters
+// URL redacts the userinfo password and the sensitive query parameters
 // of u. A URL that does not parse is redacted as free text.
-func RedactURL(u string) string {
+func URL(u string) string {
 	if u == "" {
 		return u
 	}
 	p, err := url.Parse(u)
 	if err != nil {
-		return RedactText(u)
+		return Text(u)
 	}
 	if p.User != nil {
 		if _, has := p.User.Password(); has {
-			p.User = url.UserPassword(p.User.Username(), Redacted)
+			p.User = url.UserPassword(p.User.Username(), Marker)
 		}
 	}
 	if p.RawQuery != "" {
@@ -117,7 +117,7 @@ func RedactURL(u string) string {
 	}
 	s := p.String()
 	// Keep the marker readable rather than percent-encoded.
-	return strings.ReplaceAll(s, url.QueryEscape(Redacted), Redacted)
+	return strings.ReplaceAll(s, url.QueryEscape(Marker), Marker)
 }
 
 func redactQuery(raw string) string {
@@ -127,8 +127,8 @@ func redactQuery(raw string) string {
 		if dec, err := url.QueryUnescape(name); err == nil {
 			name = dec
 		}
-		if hasValue && SensitiveName(name) {
-			parts[i] = part[:strings.IndexByte(part, '=')+1] + Redacted
+		if hasValue && CredentialName(name) {
+			parts[i] = part[:strings.IndexByte(part, '=')+1] + Marker
 		}
 	}
 	return strings.Join(parts, "&")
@@ -155,7 +155,7 @@ func redactBody(b subjects.Body, h subjects.Headers) subjects.Body {
 	if isForm(h) {
 		return subjects.Body(redactQuery(string(b)))
 	}
-	return subjects.Body(RedactText(string(b)))
+	return subjects.Body(Text(string(b)))
 }
 
 func isForm(h subjects.Headers) bool {
@@ -177,7 +177,7 @@ func redactJSON(v any) any {
 		for k, val := range t {
 			// Bodies echo headers, so a header name is as telling as a field name.
 			if SensitiveHeader(k) {
-				t[k] = Redacted
+				t[k] = Marker
 			} else {
 				t[k] = redactJSON(val)
 			}
@@ -188,7 +188,7 @@ func redactJSON(v any) any {
 		}
 	case string:
 		// The same safety net as a text body: "Bearer ...", "token=...".
-		return RedactText(t)
+		return Text(t)
 	}
 	return v
 }
@@ -202,14 +202,14 @@ var textSecret = regexp.MustCompile(`(?i)((?:"?[\w-]*(?:key|token|secret|passwor
 // in free text and in URLs that do not parse.
 var textUserinfo = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/@]+@`)
 
-// RedactText redacts credentials from free text: it is the safety net for
+// Text redacts credentials from free text: it is the safety net for
 // messages that runners wrote by hand.
-func RedactText(s string) string {
+func Text(s string) string {
 	if s == "" {
 		return s
 	}
 	if strings.Contains(s, "://") && strings.Contains(s, "@") {
-		s = textUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+		s = textUserinfo.ReplaceAllString(s, "${1}"+Marker+"@")
 	}
 	if isASCII(s) && !holdsSecretWord(strings.ToLower(s)) {
 		return s
@@ -222,9 +222,9 @@ func redactSecrets(s string) string {
 	return textSecret.ReplaceAllStringFunc(s, func(m string) string {
 		sub := textSecret.FindStringSubmatch(m)
 		if sub[3] != "" {
-			return sub[3] + " " + Redacted
+			return sub[3] + " " + Marker
 		}
-		return sub[1] + Redacted
+		return sub[1] + Marker
 	})
 }
 
@@ -251,4 +251,19 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// Outcome returns a copy of o with every credential redacted: the failure's
+// message, its HTTP exchange, and the run log. It is the one place an
+// outcome is redacted; everything stored or published is built from its
+// result.
+func Outcome(o subjects.RunOutcome) subjects.RunOutcome {
+	if f := o.Failure; f != nil {
+		c := *f
+		c.Message = Text(c.Message)
+		c.HTTP = Exchange(c.HTTP)
+		o.Failure = &c
+	}
+	o.Log = Log(o.Log)
+	return o
 }
