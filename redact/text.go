@@ -1,0 +1,246 @@
+package redact
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// textRule is one rule for free text. apply runs only when the lowered text
+// holds one of triggers: most text holds none, and skipping the patterns
+// then is what keeps redaction cheap.
+type textRule struct {
+	triggers []string
+	apply    func(string) string
+}
+
+// textRules run in this order, each on the result of the one before:
+// whole blocks first, then URLs, headers written out, pairs and tokens.
+var textRules = []textRule{
+	{[]string{"private key"}, func(s string) string { return pemBlock.ReplaceAllString(s, Marker) }},
+	{[]string{"://"}, urlsInText},
+	{[]string{"cookie"}, cookies},
+	{[]string{"bearer", "basic", "token", "negotiate", "digest"}, schemes},
+	{nameTriggers(), pairs},
+	{[]string{"<"}, xmlElements},
+	{[]string{"eyj"}, func(s string) string { return jwt.ReplaceAllString(s, Marker) }},
+	{keyPrefixTriggers, func(s string) string { return keyPrefix.ReplaceAllString(s, Marker) }},
+}
+
+// Text redacts credentials from free text: messages, log lines, bodies that
+// are not JSON, form or XML, and each string inside a JSON body.
+//   - PEM private key blocks, whole (to the end of the text when cut).
+//   - URLs, as URL does.
+//   - Cookie: and Set-Cookie: values, to the end of the line.
+//   - Bearer, Basic, Token, Negotiate and Digest credentials.
+//   - name=value, name: value and "name": "value" pairs whose name
+//     CredentialName accepts.
+//   - The text of XML elements whose name CredentialName accepts.
+//   - JSON Web Tokens.
+//   - Key formats: gitleaks' default rules, and the prefixes of the
+//     commonest provider keys even when the key is cut short.
+//
+// A credential is a value, not the word before it: after "name:" or a
+// scheme, a single plain word such as "expired" or "too" is prose and is
+// kept ("Malformed bearer token: too short" keeps its words).
+func Text(s string) string {
+	return keyFormats(byRules(s))
+}
+
+// byRules applies textRules, everything Text does but gitleaks' rules,
+// which Outcome runs once over all an outcome's text.
+func byRules(s string) string {
+	if s == "" {
+		return s
+	}
+	// The patterns fold case the Unicode way ("ſ" matches "s"), which
+	// lowering ASCII does not: screen ASCII text only.
+	screen := isASCII(s)
+	lower := lowerASCII(s)
+	for _, r := range textRules {
+		if !screen || holdsAny(lower, r.triggers) {
+			s = r.apply(s)
+		}
+	}
+	return s
+}
+
+// prose reports whether v, found where a credential could stand, is a plain
+// word instead: letters only, lower case after the first, at most 20.
+func prose(v string) bool {
+	if v == "" || len(v) > 20 || !(isLower(v[0]) || isUpper(v[0])) {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if !isLower(v[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// pemBlock is a PEM private key block (RFC 7468), PKCS#8, PKCS#1, EC,
+// OpenSSH or PGP.
+var pemBlock = regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\z)`)
+
+// urlInText is a URL written in text.
+var urlInText = regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>\x60]+`)
+
+func urlsInText(s string) string {
+	return urlInText.ReplaceAllStringFunc(s, func(u string) string {
+		if !strings.ContainsAny(u, "@?#;") {
+			return u
+		}
+		return URL(u)
+	})
+}
+
+// cookie is a Cookie or Set-Cookie header written in text (RFC 6265).
+var cookie = regexp.MustCompile(`(?i)\b((?:set-)?cookie\s*:\s*)([^\r\n]+)`)
+
+func cookies(s string) string {
+	return replaceSubmatches(cookie, s, func(m []string) string {
+		if prose(strings.TrimSpace(m[2])) {
+			return m[0]
+		}
+		return m[1] + Marker
+	})
+}
+
+// scheme is an HTTP authentication scheme and its credentials: a token68
+// (RFC 9110 §11.4) for Bearer, Basic, Token and Negotiate; the rest of the
+// line for Digest, whose credentials are parameters.
+var scheme = regexp.MustCompile(`(?i)\b(bearer|basic|token|negotiate)(\s+)([A-Za-z0-9._~+/-]+=*)|\b(digest)(\s+)([^\r\n]+)`)
+
+func schemes(s string) string {
+	return replaceSubmatches(scheme, s, func(m []string) string {
+		name, sp, cred := m[1], m[2], m[3]
+		if m[4] != "" {
+			name, sp, cred = m[4], m[5], m[6]
+		}
+		if first, _, _ := strings.Cut(cred, " "); prose(strings.TrimRight(first, ",.;:")) {
+			return m[0]
+		}
+		return name + sp + Marker
+	})
+}
+
+// pairName is the name and separator of name=value, name: value,
+// "name": "value" or name="value": a name after anything but a name
+// character. The value is read by pairValue, since it may hold = and :.
+var pairName = regexp.MustCompile(`(?:^|[^\w.-])"?([A-Za-z_][\w.-]{0,63})"?(\s*[:=])`)
+
+func pairs(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range pairName.FindAllStringSubmatchIndex(s, -1) {
+		name, sep, at := s[m[2]:m[3]], s[m[4]:m[5]], m[1]
+		if m[0] < last || !CredentialName(name) {
+			continue
+		}
+		for at < len(s) && (s[at] == ' ' || s[at] == '\t') {
+			sep += s[at : at+1]
+			at++
+		}
+		v := pairValue(s[at:])
+		if v == "" {
+			continue
+		}
+		quoted := v[0] == '"' || v[0] == '\''
+		if !quoted && (strings.Contains(sep, ":") || strings.TrimSpace(sep) != sep) && prose(v) {
+			continue
+		}
+		b.WriteString(s[last:at])
+		if quoted {
+			b.WriteString(v[:1] + Marker + v[:1])
+		} else {
+			b.WriteString(Marker)
+		}
+		last = at + len(v)
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// pairValue is the value at the start of s: a quoted string (up to its
+// closing quote, or the end when cut) or a run up to a space or a
+// delimiter.
+func pairValue(s string) string {
+	if s == "" {
+		return ""
+	}
+	if q := s[0]; q == '"' || q == '\'' {
+		for i := 1; i < len(s); i++ {
+			switch s[i] {
+			case '\\':
+				i++
+			case q:
+				return s[:i+1]
+			}
+		}
+		return s
+	}
+	end := strings.IndexAny(s, " \t\r\n\"'&,;}<>()[]`")
+	if end < 0 {
+		return s
+	}
+	return s[:end]
+}
+
+// nameTriggers are what a credential name holds, for screening.
+func nameTriggers() []string {
+	t := append([]string(nil), credentialParts...)
+	for w := range credentialWords {
+		t = append(t, w)
+	}
+	return t
+}
+
+// xmlElement is an XML element and its text, CDATA included: SOAP bodies
+// such as NetSuite SuiteTalk's <platformCore:password>.
+var xmlElement = regexp.MustCompile(`<((?:[\w.-]+:)?([A-Za-z_][\w.-]*))(\s[^<>]*)?>((?s:\s*<!\[CDATA\[.*?\]\]>\s*)|[^<]+)`)
+
+func xmlElements(s string) string {
+	return replaceSubmatches(xmlElement, s, func(m []string) string {
+		if !CredentialName(m[2]) || strings.TrimSpace(m[4]) == "" {
+			return m[0]
+		}
+		return m[0][:len(m[0])-len(m[4])] + Marker
+	})
+}
+
+// jwt is a JSON Web Token (RFC 7519) in compact form: its header is
+// base64url JSON, so it starts "eyJ".
+var jwt = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// keyPrefix finds the commonest provider keys by their documented prefix,
+// even when cut short, masked or malformed, where gitleaks' rules want the
+// whole key: Stripe secret and restricted keys and webhook secrets
+// (sk_live_, sk_test_, rk_live_, rk_test_, whsec_), Slack tokens (xoxb-,
+// xoxp-, …), GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_),
+// GitLab's glpat-, AWS access key ids (AKIA, ASIA) and Google API keys
+// (AIza).
+var keyPrefix = regexp.MustCompile(`\b(?:(?:sk|rk)_(?:live|test)_|whsec_|xox[abposr]-|gh[pousr]_|github_pat_|glpat-)[A-Za-z0-9_*-]*[A-Za-z0-9*]|\b(?:AKIA|ASIA)[A-Z0-9]{8,}|\bAIza[0-9A-Za-z_-]{8,}`)
+
+var keyPrefixTriggers = []string{"sk_", "rk_", "whsec_", "xox", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "akia", "asia", "aiza"}
+
+func holdsAny(lowered string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(lowered, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
