@@ -11,8 +11,9 @@ import (
 // and validated, its credentials redacted and its sizes bounded. It is where
 // an outcome enters; every event, counter, command, reply and log line is
 // built from what it returns, so nothing downstream redacts again.
-// receivedAt is when JetStream stored the outcome. Errors wrap
-// subjects.ErrBadInput.
+// receivedAt is when JetStream stored the outcome: a finishedAt more than
+// MaxClockSkew past it is replaced by it, and kept in ReportedFinishedAt.
+// Errors wrap subjects.ErrBadInput.
 func Admit(integrationID string, data []byte, receivedAt time.Time) (subjects.RunOutcome, error) {
 	o, err := subjects.DecodeOutcome(integrationID, data)
 	if err != nil {
@@ -20,5 +21,16 @@ func Admit(integrationID string, data []byte, receivedAt time.Time) (subjects.Ru
 	}
 	o = redact.Outcome(o)
 	BoundOutcome(&o)
+	if !receivedAt.IsZero() && o.FinishedAt.After(receivedAt.Add(MaxClockSkew)) {
+		reported := o.FinishedAt
+		o.ReportedFinishedAt = &reported
+		o.FinishedAt = receivedAt.UTC()
+	}
 	return o, nil
 }
+
+// MaxClockSkew is how far an outcome's finishedAt may lie past the time
+// JetStream stored it. A runner whose clock is further ahead would date
+// streaks in the future ("disabled … since 2099-01-01"), so its outcome is
+// dated when it was received instead, and its events say so.
+const MaxClockSkew = 5 * time.Minute

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -39,10 +40,11 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Destination:         o.Destination,
 		EntityType:          o.EntityType,
 		EntityID:            o.EntityID,
-		Message:             Message(t.Kind, o),
+		Message:             Message(t.Kind, o) + clockNote(o),
 		FollowUp:            followUp(t.Kind, o),
 		ConsecutiveFailures: next.ConsecutiveFailures,
 		DisableAfter:        next.DisableAfter,
+		ReportedFinishedAt:  o.ReportedFinishedAt,
 		Stage:               f.Stage,
 		Error:               f.Message,
 	}
@@ -95,6 +97,16 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Time:            o.FinishedAt,
 	}
 	return eff
+}
+
+// clockNote says that an event is dated when its run was received, not when
+// the runner said it finished.
+func clockNote(o *subjects.RunOutcome) string {
+	if o.ReportedFinishedAt == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (The runner reported finishedAt %s, more than %v after the run was received at %s; the receive time is used.)",
+		o.ReportedFinishedAt.UTC().Format(time.RFC3339), MaxClockSkew, o.FinishedAt.UTC().Format(time.RFC3339))
 }
 
 func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"go.uber.org/zap"
@@ -243,9 +244,13 @@ func (p *Pipeline) deadLetterUndelivered(d *store.Delivery, a store.MaxDeliverie
 // instead of losing the message.
 func (p *Pipeline) deadLetter(ctx context.Context, m store.Msg, reason error) error {
 	m.Subject = p.subj.OriginalOf(m.Subject)
-	if err := p.st.DeadLetter(ctx, m, reason.Error()); err != nil {
+	// A reason quotes the field it refuses, which may hold a credential:
+	// it is logged and sent as a header, so it is redacted; the record's
+	// payload keeps the raw bytes, as documented.
+	why := redact.Text(reason.Error())
+	if err := p.st.DeadLetter(ctx, m, why); err != nil {
 		return err
 	}
-	p.log.Warnw("message dead-lettered", "subject", m.Subject, "stream", m.Stream, "seq", m.Seq, "reason", reason.Error())
+	p.log.Warnw("message dead-lettered", "subject", m.Subject, "stream", m.Stream, "seq", m.Seq, "reason", why)
 	return nil
 }

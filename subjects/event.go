@@ -85,6 +85,10 @@ type EventData struct {
 	FollowUp            FollowUp `json:"followUp"`
 	ConsecutiveFailures int      `json:"consecutiveFailures"`
 	DisableAfter        int      `json:"disableAfter"`
+	// ReportedFinishedAt is the runner's finishedAt when it lay more than
+	// MaxClockSkew past the time the run was received; the event's time is
+	// then the receive time.
+	ReportedFinishedAt *time.Time `json:"reportedFinishedAt,omitempty"`
 	// Stage and Error are the failure as the runner reported it.
 	Stage Stage  `json:"stage,omitempty"`
 	Error string `json:"error,omitempty"`

@@ -49,6 +49,11 @@ type RunOutcome struct {
 	FinishedAt    time.Time  `json:"finishedAt"`
 	Failure       *Failure   `json:"failure,omitempty"`
 	Log           []LogEntry `json:"log,omitempty"`
+
+	// ReportedFinishedAt is set by the processor, never read from the wire:
+	// the runner's finishedAt when it lay too far past the time the run was
+	// received, FinishedAt then holding the receive time.
+	ReportedFinishedAt *time.Time `json:"-"`
 }
 
 // Failure says at which stage a run failed and why.
