@@ -141,7 +141,7 @@ var Classification = []Rule{
 	// credentials problem.
 	{Stage: subjects.StageAuthenticate, HTTPStatus: 500, HTTPStatusMax: 599, Kind: subjects.KindAuthentication,
 		Cause:  "{destination}'s login service failed with HTTP {status} when the integration signed in",
-		Advice: "This is a fault at {destination}, not a rejected credential: do not reconnect; re-run the integration later, and check {destination}'s status page if it persists."},
+		Advice: "This is a fault at {destination}, not a rejected credential, so the credentials need no change: re-run the integration later, and check {destination}'s status page if it persists."},
 	{Stage: subjects.StageValidate, Kind: subjects.KindValidation},
 	{Stage: subjects.StageMap, Kind: subjects.KindMissingAccountMapping},
 	{Stage: subjects.StageAuthenticate, Kind: subjects.KindAuthentication},

@@ -87,7 +87,7 @@ func Message(r Rule, o *subjects.RunOutcome) (message, remedy string) {
 			m = &subjects.Mapping{}
 		}
 		entity := orDefault(m.M3terEntity, orDefault(o.EntityType, "entity"))
-		lead = fmt.Sprintf("%s has no external mapping for m3ter %s %s", dest, entity, orDefault(m.M3terID, o.EntityID))
+		lead = strings.TrimSpace(fmt.Sprintf("%s has no external mapping for m3ter %s %s", dest, entity, orDefault(m.M3terID, o.EntityID)))
 		remedy = fmt.Sprintf("Create an external mapping from this %s to its %s %s, then re-run the integration.",
 			entity, orDefault(m.ExternalSystem, dest), orDefault(m.ExternalTable, "record"))
 	case subjects.KindAuthentication:
