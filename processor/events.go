@@ -33,6 +33,13 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		return Effects{}
 	}
 	f := o.Failure
+	rule := Rule{Kind: t.Kind}
+	if t.Rule != nil && t.Rule.Kind == t.Kind {
+		rule = *t.Rule
+	} else if r, ok := Classify(o.Destination, f); ok && r.Kind == t.Kind {
+		rule = r
+	}
+	message, remedy := Message(rule, o)
 	data := subjects.EventData{
 		EventName:           t.Kind.EventName(),
 		IntegrationID:       o.IntegrationID,
@@ -40,7 +47,8 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Destination:         o.Destination,
 		EntityType:          o.EntityType,
 		EntityID:            o.EntityID,
-		Message:             Message(t.Kind, o) + clockNote(o),
+		Message:             message + clockNote(o),
+		Remedy:              remedy,
 		FollowUp:            followUp(t.Kind, o),
 		ConsecutiveFailures: next.ConsecutiveFailures,
 		DisableAfter:        next.DisableAfter,
@@ -78,6 +86,7 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 			EntityType:          o.EntityType,
 			EntityID:            o.EntityID,
 			Message:             DisabledMessage(next, o.Destination),
+			Remedy:              DisabledRemedy,
 			FollowUp:            subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID},
 			ConsecutiveFailures: next.ConsecutiveFailures,
 			DisableAfter:        next.DisableAfter,

@@ -331,13 +331,13 @@ func TestBuildEffectsMessages(t *testing.T) {
 		{"perform 429", "Stripe", failureWithMessage(subjects.StagePerform, 429, "slow down"),
 			[]string{"Stripe returned HTTP 429", "rate limiting"}},
 		{"perform 403", "NetSuite", failureWithMessage(subjects.StagePerform, 403, "forbidden"),
-			[]string{"NetSuite returned HTTP 403", "give the NetSuite integration user permission"}},
+			[]string{"NetSuite returned HTTP 403", "Give the NetSuite integration user permission"}},
 		{"perform 404", "NetSuite", failureWithMessage(subjects.StagePerform, 404, "gone"),
 			[]string{"returned HTTP 404", "no longer exists in NetSuite"}},
 		{"perform 400", "QuickBooks", failureWithMessage(subjects.StagePerform, 400, "bad field"),
 			[]string{"QuickBooks returned HTTP 400", "QuickBooks rejected the data", "correct the field"}},
 		{"perform no response", "QuickBooks", failureWithMessage(subjects.StagePerform, 0, "connection refused"),
-			[]string{"QuickBooks failed when the integration sent Account acc-9", "connection refused", "check that QuickBooks is reachable"}},
+			[]string{"QuickBooks failed when the integration sent Account acc-9", "connection refused", "Check that QuickBooks is reachable"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,7 +124,7 @@ func checkAccepted(t *testing.T, o *subjects.RunOutcome) {
 		t.Fatalf("decoded outcome does not validate: %v", err)
 	}
 	if o.Status == subjects.StatusFailed {
-		if _, ok := processor.Classify(o.Failure); !ok {
+		if _, ok := processor.Classify(o.Destination, o.Failure); !ok {
 			t.Fatalf("failure at stage %q does not classify", o.Failure.Stage)
 		}
 	}

@@ -3,6 +3,7 @@ package processor
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -58,50 +59,131 @@ func entityLabel(o *subjects.RunOutcome) string {
 	}
 }
 
-// Message is the text of an event: the cause, then a suggested remedy, written
-// for the operator who reads it, specific to the kind and destination.
-func Message(kind subjects.Kind, o *subjects.RunOutcome) string {
+// MaxCauseInMessage bounds the provider's text quoted in a message, so the
+// remedy that follows it is within the first 1.5 KB however long the
+// provider's message is. The event's error field keeps the text itself.
+const MaxCauseInMessage = 1000
+
+// Message is the text of a failure's event and its suggested remedy: the
+// message is the cause (what failed, then the provider's own words, cut to
+// MaxCauseInMessage) followed by the remedy, and the remedy is also returned
+// alone for the event's remedy field. The row of Classification the failure
+// matched gives the kind and, when it has them, the opening and the advice;
+// otherwise they are the kind's own, specific to the destination and status.
+// A failure without a message is described from its stage and status.
+func Message(r Rule, o *subjects.RunOutcome) (message, remedy string) {
 	f := o.Failure
-	cause := strings.TrimSpace(f.Message)
 	dest := o.Destination
-	switch kind {
+	status := FailureStatus(f)
+	var lead string
+	switch r.Kind {
 	case subjects.KindValidation:
-		return fmt.Sprintf("Validation failed for %s before it was sent to %s: %s. Correct the %s data in m3ter or the integration's field mappings, then re-run integration run %s.",
-			entityLabel(o), dest, cause, orDefault(o.EntityType, "source"), o.RunID)
+		lead = fmt.Sprintf("Validation failed for %s before it was sent to %s", entityLabel(o), dest)
+		remedy = fmt.Sprintf("Correct the %s data in m3ter or the integration's field mappings, then re-run integration run %s.",
+			orDefault(o.EntityType, "source"), o.RunID)
 	case subjects.KindMissingAccountMapping:
 		m := f.Mapping
 		if m == nil {
 			m = &subjects.Mapping{}
 		}
 		entity := orDefault(m.M3terEntity, orDefault(o.EntityType, "entity"))
-		id := orDefault(m.M3terID, o.EntityID)
-		table := orDefault(m.ExternalTable, "record")
-		return fmt.Sprintf("%s has no external mapping for m3ter %s %s: %s. Create an external mapping from this %s to its %s %s, then re-run the integration.",
-			dest, entity, id, cause, entity, orDefault(m.ExternalSystem, dest), table)
+		lead = strings.TrimSpace(fmt.Sprintf("%s has no external mapping for m3ter %s %s", dest, entity, orDefault(m.M3terID, o.EntityID)))
+		remedy = fmt.Sprintf("Create an external mapping from this %s to its %s %s, then re-run the integration.",
+			entity, orDefault(m.ExternalSystem, dest), orDefault(m.ExternalTable, "record"))
 	case subjects.KindAuthentication:
-		return fmt.Sprintf("%s rejected the integration's credentials: %s. Go to the integration and %s, then re-run it.", dest, cause, credentialHint(dest))
-	case subjects.KindPerform:
-		status := 0
-		if f.HTTP != nil && f.HTTP.Response != nil {
-			status = f.HTTP.Response.Status
+		lead = dest + " rejected the integration's credentials"
+		if f.Stage == subjects.StageAuthenticate {
+			lead += " when it signed in"
 		}
+		if status != 0 {
+			lead += fmt.Sprintf(" (HTTP %d)", status)
+		}
+		remedy = "Go to the integration and " + credentialHint(dest) + ", then re-run it."
+	case subjects.KindPerform:
 		what := "failed"
 		if status != 0 {
 			what = fmt.Sprintf("returned HTTP %d", status)
 		}
-		return fmt.Sprintf("%s %s when the integration sent %s: %s. Next: %s.", dest, what, entityLabel(o), cause, performHint(dest, status))
+		lead = fmt.Sprintf("%s %s when the integration sent %s", dest, what, entityLabel(o))
+		remedy = sentence(performHint(dest, status))
+	default:
+		lead = fmt.Sprintf("The %s stage failed", f.Stage)
+		remedy = "Open the integration run, correct the cause, then re-run it."
 	}
-	return cause
+	if r.Cause != "" {
+		lead = expand(r.Cause, dest, status)
+	}
+	if r.Advice != "" {
+		remedy = expand(r.Advice, dest, status)
+	}
+	var b strings.Builder
+	b.WriteString(lead)
+	if cause := strings.TrimSpace(f.Message); cause != "" {
+		cause = Truncate(cause, MaxCauseInMessage)
+		b.WriteString(": ")
+		b.WriteString(cause)
+		if !endsSentence(cause) {
+			b.WriteByte('.')
+		}
+	} else {
+		b.WriteString(", with no error message.")
+	}
+	b.WriteByte(' ')
+	if r.Kind == subjects.KindPerform {
+		b.WriteString("Next: ")
+	}
+	b.WriteString(remedy)
+	return b.String(), remedy
 }
 
-// DisabledMessage is the text of a disabled event.
+// DisabledRemedy is the remedy of a disabled event.
+const DisabledRemedy = "Fix the cause, then re-enable the integration; it will not run until then."
+
+// DisabledMessage is the text of a disabled event; it ends with DisabledRemedy.
 func DisabledMessage(c *subjects.FailureCounter, destination string) string {
 	since := ""
 	if c.FirstFailureAt != nil {
 		since = " since " + c.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	return fmt.Sprintf("The %s integration was disabled after %d successive failed runs%s (%s). The last error was: %s. Fix the cause, then re-enable the integration; it will not run until then.",
-		destination, c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind), c.LastError)
+	last := "The last failure had no error message."
+	if e := strings.TrimSpace(c.LastError); e != "" {
+		e = Truncate(e, MaxCauseInMessage)
+		last = "The last error was: " + e
+		if !endsSentence(e) {
+			last += "."
+		}
+	}
+	return fmt.Sprintf("The %s integration was disabled after %d successive failed runs%s (%s). %s %s",
+		destination, c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind), last, DisabledRemedy)
+}
+
+// endsSentence reports whether text already ends a sentence, so a full stop
+// after it would double it.
+func endsSentence(text string) bool {
+	text = strings.TrimSpace(text)
+	return strings.HasSuffix(text, ".") || strings.HasSuffix(text, "!") || strings.HasSuffix(text, "?") || strings.HasSuffix(text, "…")
+}
+
+// sentence makes a hint a sentence: capitalised, with a full stop.
+func sentence(hint string) string {
+	if hint == "" {
+		return hint
+	}
+	if c := hint[0]; c >= 'a' && c <= 'z' {
+		hint = string(c-'a'+'A') + hint[1:]
+	}
+	if !endsSentence(hint) {
+		hint += "."
+	}
+	return hint
+}
+
+// expand fills a row's {destination} and {status}.
+func expand(template, destination string, status int) string {
+	if !strings.Contains(template, "{") {
+		return template
+	}
+	return strings.NewReplacer("{destination}", destination, "{status}", strconv.Itoa(status)).Replace(template)
 }
 
 func summariseKinds(byKind map[string]int) string {

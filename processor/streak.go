@@ -14,6 +14,10 @@ type Transition struct {
 	// Disabled is true when this failure disabled the integration: it then
 	// raises the episode's one disabled event and disable command.
 	Disabled bool
+	// Rule is the row of Classification the failure matched, so its event
+	// is written from the same row without classifying again; nil for a
+	// success.
+	Rule *Rule
 }
 
 // ApplyOutcome is the failure-streak state machine: it returns the counter
@@ -35,7 +39,14 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 		resetStreak(&c)
 		return c, Transition{}
 	}
-	kind, _ := Classify(o.Failure)
+	var rule *Rule
+	if i := classify(o.Destination, o.Failure); i >= 0 {
+		rule = &Classification[i]
+	}
+	kind := subjects.Kind("")
+	if rule != nil {
+		kind = rule.Kind
+	}
 	at := o.FinishedAt
 	c.ConsecutiveFailures++
 	if c.FirstFailureAt == nil {
@@ -50,7 +61,7 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 	if len(c.StreakRunIDs) < disableAfter {
 		c.StreakRunIDs = append(c.StreakRunIDs, o.RunID)
 	}
-	t := Transition{Kind: kind}
+	t := Transition{Kind: kind, Rule: rule}
 	if !c.Disabled && c.ConsecutiveFailures >= disableAfter {
 		c.Disabled = true
 		c.DisabledAt = &at

@@ -75,13 +75,16 @@ type FollowUp struct {
 
 // EventData is the CloudEvent data of an integration error event.
 type EventData struct {
-	EventName           string   `json:"eventName"`
-	IntegrationID       string   `json:"integrationId"`
-	RunID               string   `json:"runId"`
-	Destination         string   `json:"destination"`
-	EntityType          string   `json:"entityType,omitempty"`
-	EntityID            string   `json:"entityId,omitempty"`
-	Message             string   `json:"message"`
+	EventName     string `json:"eventName"`
+	IntegrationID string `json:"integrationId"`
+	RunID         string `json:"runId"`
+	Destination   string `json:"destination"`
+	EntityType    string `json:"entityType,omitempty"`
+	EntityID      string `json:"entityId,omitempty"`
+	Message       string `json:"message"`
+	// Remedy is the suggested remedy alone, the text Message ends with, so a
+	// reader finds it even where the message is cut.
+	Remedy              string   `json:"remedy,omitempty"`
 	FollowUp            FollowUp `json:"followUp"`
 	ConsecutiveFailures int      `json:"consecutiveFailures"`
 	DisableAfter        int      `json:"disableAfter"`

@@ -228,9 +228,7 @@ func TestDecodeOutcomeBadInput(t *testing.T) {
 		}), "status is succeeded but a failure is given"},
 		{"unknown stage", with(func(o map[string]any) { failure(o)["stage"] = "deploy" }), `failure.stage "deploy" is unknown: want validate, map, authenticate or perform`},
 		{"missing stage", with(func(o map[string]any) { delete(failure(o), "stage") }), "failure.stage is required: validate, map, authenticate or perform"},
-		{"empty failure.message", with(func(o map[string]any) { failure(o)["message"] = "" }), "failure.message is required"},
-		{"blank failure.message", with(func(o map[string]any) { failure(o)["message"] = " \t\n" }), "failure.message is required"},
-		{"missing failure.message", with(func(o map[string]any) { delete(failure(o), "message") }), "failure.message is required"},
+		{"failure.message a number", with(func(o map[string]any) { failure(o)["message"] = 502 }), "field failure.message must be string, got number"},
 		{"payload over 1 MiB", string(tooBig), "payload is 1048577 bytes, over the 1048576 byte limit"},
 		{"invalid UTF-8", string(invalidUTF8), "payload is not valid UTF-8"},
 		{"deep nesting", `{"runId":"r","extra":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, "exceeded max depth"},
@@ -381,6 +379,33 @@ func TestDecodeOutcomeMapping(t *testing.T) {
 	want := &subjects.Mapping{M3terEntity: "Account", M3terID: "a-1", ExternalSystem: "NetSuite", ExternalTable: "customer"}
 	if !reflect.DeepEqual(got.Failure.Mapping, want) {
 		t.Errorf("mapping: got %+v, want %+v", got.Failure.Mapping, want)
+	}
+}
+
+// A runner sends no failure.message when the provider said nothing, as a 502
+// with an empty body: the outcome is accepted, at every stage, with or
+// without an HTTP exchange.
+func TestDecodeOutcomeEmptyFailureMessage(t *testing.T) {
+	for _, st := range subjects.Stages {
+		for name, set := range map[string]func(f map[string]any){
+			"empty":   func(f map[string]any) { f["message"] = "" },
+			"blank":   func(f map[string]any) { f["message"] = " \t\n" },
+			"missing": func(f map[string]any) { delete(f, "message") },
+			"null":    func(f map[string]any) { f["message"] = nil },
+			"no http": func(f map[string]any) { delete(f, "message"); delete(f, "http") },
+		} {
+			o := outcomeJSON()
+			failure(o)["stage"] = string(st)
+			set(failure(o))
+			got, err := subjects.DecodeOutcome(testIntegration, mustJSON(t, o))
+			if err != nil {
+				t.Errorf("%s, %s message: %v", st, name, err)
+				continue
+			}
+			if got.Failure == nil || got.Failure.Stage != st || strings.TrimSpace(got.Failure.Message) != "" {
+				t.Errorf("%s, %s message: decoded %+v", st, name, got.Failure)
+			}
+		}
 	}
 }
 

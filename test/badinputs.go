@@ -243,7 +243,7 @@ func BadOutcomes(integrationID string) []BadInput {
 		{Name: "duplicate status key, the last one succeeded", Data: valid.set("status", `"failed","status":"succeeded"`).bytes(), Reason: "status is succeeded but a failure is given"},
 		{Name: "unknown stage", Data: withFailure("stage", `"deploy"`).bytes(), Reason: `failure.stage "deploy" is unknown: want validate, map, authenticate or perform`},
 		{Name: "missing stage", Data: outcomeWith(failure.without("stage")).bytes(), Reason: "failure.stage is required: validate, map, authenticate or perform"},
-		{Name: "empty failure message", Data: withFailure("message", `" "`).bytes(), Reason: "failure.message is required"},
+		{Name: "failure message is a number", Data: withFailure("message", `502`).bytes(), Reason: "field failure.message must be string, got number"},
 		{Name: "empty failure", Data: valid.set("failure", `{}`).bytes(), Reason: "failure.stage is required"},
 
 		// Subjects that are not integrations.runs.<one valid id>.
