@@ -143,7 +143,9 @@ func pairs(s string) string {
 			at++
 		}
 		v := pairValue(s[at:])
-		if v == "" {
+		// "token= password: x": the run after the separator is the next
+		// pair's name, not a value.
+		if v == "" || strings.HasSuffix(v, ":") {
 			continue
 		}
 		quoted := v[0] == '"' || v[0] == '\''
