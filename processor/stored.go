@@ -168,6 +168,39 @@ func truncateKeepingEnd(s string, limit int) string {
 	return Truncate(s, limit-len(end)-1) + " " + end
 }
 
+// maxStoredMessageBytes bounds the message of an event stored before events
+// were bounded, when it is served: its end, the remedy, is kept.
+const maxStoredMessageBytes = 4 << 10
+
+// BoundStoredData returns the data of a stored event in at most limit bytes,
+// for a reply. Data within limit (every event stored since events were
+// bounded, on a connection that carries 64 KiB) is returned as it is. Larger
+// data, from before, is read as EventData, cut to the limits BoundOutcome
+// applies (its message to 4 KiB, keeping the remedy at its end), and shrunk
+// with FitEventData; data that is not EventData is replaced by a message
+// saying where to read it whole.
+func BoundStoredData(data json.RawMessage, limit int) json.RawMessage {
+	if len(data) <= limit {
+		return data
+	}
+	var d subjects.EventData
+	if err := json.Unmarshal(data, &d); err == nil {
+		d.Message = truncateKeepingEnd(d.Message, maxStoredMessageBytes)
+		d.Destination = Truncate(d.Destination, subjects.MaxNameBytes)
+		d.EntityType = Truncate(d.EntityType, subjects.MaxNameBytes)
+		d.EntityID = Truncate(d.EntityID, subjects.MaxNameBytes)
+		d.Error = Truncate(d.Error, subjects.MaxErrorBytes)
+		d.LastErrorMessage = Truncate(d.LastErrorMessage, subjects.MaxErrorBytes)
+		d.HTTP = boundExchange(d.HTTP, exchangeLimits{subjects.MaxURLBytes, subjects.MaxHeaderValues, subjects.MaxHeaderBytes, subjects.MaxBodyBytes})
+		d.Log = boundLog(d.Log)
+		if b, err := FitEventData(d, limit); err == nil && len(b) <= limit {
+			return b
+		}
+	}
+	b, _ := json.Marshal(map[string]string{"message": fmt.Sprintf("this event's data is %d bytes, over the %d a reply can carry; read it from the %s stream", len(data), limit, store.StreamEvents)})
+	return b
+}
+
 // disableCommand is the disable command of eff as stored: its subject, its
 // de-duplication id (one per disabled event, so one per episode) and its
 // payload. subject is empty when eff disables nothing.
