@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -23,6 +25,7 @@ const Version = "0.1.0"
 
 // API serves the operator API as a NATS micro service.
 type API struct {
+	nc   *nats.Conn
 	st   *store.Store
 	subj subjects.Subjects
 	log  *zap.SugaredLogger
@@ -50,7 +53,7 @@ func notFound(format string, args ...any) error {
 
 // NewAPI registers the micro service on nc.
 func NewAPI(nc *nats.Conn, st *store.Store, logger *zap.Logger) (*API, error) {
-	a := &API{st: st, subj: st.Subjects(), log: logger.Sugar(), EnableWait: 10 * time.Second}
+	a := &API{nc: nc, st: st, subj: st.Subjects(), log: logger.Sugar(), EnableWait: 10 * time.Second}
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        subjects.ServiceName,
 		Version:     Version,
@@ -83,17 +86,51 @@ func NewAPI(nc *nats.Conn, st *store.Store, logger *zap.Logger) (*API, error) {
 // Stop deregisters the service.
 func (a *API) Stop() error { return a.svc.Stop() }
 
+// replyHeadroom is what a reply keeps free of the connection's maximum
+// payload for the headers the micro service and the server add.
+const replyHeadroom = 4 << 10
+
+// recordHeadroom is what an event record holds besides its data: id, name,
+// time, integration id, who actioned it and a note of up to MaxNoteBytes.
+const recordHeadroom = 8 << 10
+
+// minDataBytes is the least a record's data is bounded to, however small
+// the maximum payload.
+const minDataBytes = 2 << 10
+
+// replyBudget is the most bytes a reply body may take: the connection's
+// maximum payload (as the server announced it, so it follows a reconnect)
+// less replyHeadroom.
+func (a *API) replyBudget() int {
+	return max(int(a.nc.MaxPayload())-replyHeadroom, minDataBytes)
+}
+
+// dataBudget is the most bytes one record's data may take in a reply: at
+// most MaxEventBytes, and less on a connection whose maximum payload could
+// not carry a record of that size.
+func (a *API) dataBudget() int {
+	return max(min(subjects.MaxEventBytes, a.replyBudget()-recordHeadroom-replyHeadroom), minDataBytes)
+}
+
 // handler decodes nothing itself: it runs h off the subscription's goroutine
-// (enable waits for the pipeline) and maps its error to a micro error.
+// (enable waits for the pipeline), encodes its reply and maps its error to a
+// micro error. A reply over the reply budget is not sent: the caller gets a
+// 500 that says so instead of a timeout.
 func (a *API) handler(name string, h func(context.Context, []byte) (any, error)) micro.Handler {
 	return micro.HandlerFunc(func(req micro.Request) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			resp, err := h(ctx, req.Data())
+			var b []byte
 			if err == nil {
-				if rerr := req.RespondJSON(resp); rerr != nil {
-					a.log.Warnw("api respond failed", "endpoint", name, "error", rerr)
+				if b, err = json.Marshal(resp); err == nil && len(b) > a.replyBudget() {
+					err = fmt.Errorf("reply of %d bytes is over the %d bytes the connection's maximum payload leaves for it", len(b), a.replyBudget())
+				}
+			}
+			if err == nil {
+				if rerr := req.Respond(b); rerr != nil {
+					a.log.Warnw("api respond failed", "endpoint", name, "bytes", len(b), "error", rerr)
 				}
 				return
 			}
@@ -112,31 +149,54 @@ func (a *API) handler(name string, h func(context.Context, []byte) (any, error))
 	})
 }
 
-// decode reads a JSON request strictly: an unknown field is a typo the caller
-// should hear about, not silently ignore. An empty body is {}.
+// decode reads a JSON request strictly: names match case-sensitively, an
+// unknown name is a typo the caller should hear about rather than have
+// silently ignored, and a name given twice is refused, since which one
+// counts would be a guess. An empty body is {}. Errors are 400s naming the
+// field.
 func decode(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("request is not valid JSON for this endpoint: %v", err)
+	err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true))
+	if err == nil {
+		return nil
 	}
-	return nil
+	var sem *jsonv2.SemanticError
+	var syn *jsontext.SyntacticError
+	reason := err.Error()
+	switch {
+	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
+		reason = fmt.Sprintf("unknown field %q (field names are case-sensitive)", sem.JSONPointer.LastToken())
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		reason = fmt.Sprintf("field %q is given twice", syn.JSONPointer.LastToken())
+	case errors.As(err, &sem) && sem.JSONPointer != "" && sem.GoType != nil:
+		reason = fmt.Sprintf("field %s must be JSON for a Go %s", strings.TrimPrefix(string(sem.JSONPointer), "/"), sem.GoType)
+	}
+	return badRequest("request is not valid JSON for this endpoint: %s", Truncate(reason, 300))
 }
 
+// listRequest is events.list's request as decoded: PageSize is a pointer so
+// that no pageSize (the default) is told apart from 0 (refused).
+type listRequest struct {
+	subjects.ListEventsRequest
+	PageSize *int `json:"pageSize"`
+}
+
+// listEvents answers events.list with as many records as fit the reply
+// budget, up to pageSize; each record's data is bounded to dataBudget
+// (BoundStoredData), so an event stored before events were bounded is still
+// served.
 func (a *API) listEvents(ctx context.Context, data []byte) (any, error) {
-	var req subjects.ListEventsRequest
+	var req listRequest
 	if err := decode(data, &req); err != nil {
 		return nil, err
 	}
-	q := store.ListQuery{IntegrationID: req.IntegrationID, IncludeActioned: req.IncludeActioned, PageSize: req.PageSize, Token: req.NextToken}
-	if q.PageSize == 0 {
-		q.PageSize = subjects.DefaultPageSize
-	}
-	if q.PageSize < 1 || q.PageSize > subjects.MaxPageSize {
-		return nil, badRequest("pageSize %d must be 1 to %d", req.PageSize, subjects.MaxPageSize)
+	q := store.ListQuery{IntegrationID: req.IntegrationID, IncludeActioned: req.IncludeActioned, PageSize: subjects.DefaultPageSize, Token: req.NextToken}
+	if req.PageSize != nil {
+		if q.PageSize = *req.PageSize; q.PageSize < 1 || q.PageSize > subjects.MaxPageSize {
+			return nil, badRequest("pageSize %d must be 1 to %d (leave it out for %d)", q.PageSize, subjects.MaxPageSize, subjects.DefaultPageSize)
+		}
 	}
 	if req.EventName != "" {
 		k, err := subjects.KindOf(req.EventName)
@@ -150,6 +210,9 @@ func (a *API) listEvents(ctx context.Context, data []byte) (any, error) {
 			return nil, badRequest("integrationId: %v", err)
 		}
 	}
+	limit := a.dataBudget()
+	q.MaxBytes = a.replyBudget()
+	q.Fit = func(d json.RawMessage) json.RawMessage { return BoundStoredData(d, limit) }
 	recs, next, err := a.st.ListEvents(ctx, q)
 	if errors.Is(err, store.ErrBadToken) {
 		return nil, badRequest("nextToken: %v", err)
@@ -170,9 +233,13 @@ func (a *API) getEvent(ctx context.Context, data []byte) (any, error) {
 	}
 	rec, err := a.st.Event(ctx, req.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("event %q not found", req.ID)
+		return nil, notFound("event %q not found", Truncate(req.ID, subjects.MaxOperatorBytes))
 	}
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	rec.Data = BoundStoredData(rec.Data, a.dataBudget())
+	return rec, nil
 }
 
 func (a *API) actionEvents(ctx context.Context, data []byte) (any, error) {
@@ -185,8 +252,15 @@ func (a *API) actionEvents(ctx context.Context, data []byte) (any, error) {
 		return nil, badRequest("ids must hold 1 to %d event ids, got %d", subjects.MaxActionIDs, len(req.IDs))
 	case strings.TrimSpace(req.ActionedBy) == "":
 		return nil, badRequest("actionedBy is required")
-	case len(req.Note) > 4096:
-		return nil, badRequest("note is %d characters, over 4096", len(req.Note))
+	case len(req.ActionedBy) > subjects.MaxOperatorBytes:
+		return nil, badRequest("actionedBy is %d bytes, over %d", len(req.ActionedBy), subjects.MaxOperatorBytes)
+	case len(req.Note) > subjects.MaxNoteBytes:
+		return nil, badRequest("note is %d bytes, over %d", len(req.Note), subjects.MaxNoteBytes)
+	}
+	for _, id := range req.IDs {
+		if len(id) > subjects.MaxOperatorBytes {
+			return nil, badRequest("ids: an id is %d bytes, over %d", len(id), subjects.MaxOperatorBytes)
+		}
 	}
 	resp := subjects.ActionEventsResponse{Actioned: []subjects.EventRecord{}, AlreadyActioned: []subjects.EventRecord{}, NotFound: []string{}}
 	seen := map[string]bool{}
@@ -221,7 +295,27 @@ func (a *API) actionEvents(ctx context.Context, data []byte) (any, error) {
 	if len(resp.Actioned) > 0 {
 		a.log.Infow("events actioned", "count", len(resp.Actioned), "actionedBy", req.ActionedBy)
 	}
-	return resp, nil
+	return fitActionReply(resp, a.replyBudget()), nil
+}
+
+// fitActionReply cuts the notes (then who actioned) of resp's records
+// until the reply fits budget bytes: up to 100 records with notes of up to
+// 4 KiB each may not fit a small maximum payload. Every id stays listed.
+func fitActionReply(resp subjects.ActionEventsResponse, budget int) subjects.ActionEventsResponse {
+	for _, limit := range []int{1 << 10, 256, minTruncate, 0} {
+		if b, err := json.Marshal(resp); err != nil || len(b) <= budget {
+			return resp
+		}
+		for _, recs := range [][]subjects.EventRecord{resp.Actioned, resp.AlreadyActioned} {
+			for i := range recs {
+				recs[i].Note = Truncate(recs[i].Note, limit)
+				if limit == 0 {
+					recs[i].Note, recs[i].ActionedBy = "", Truncate(recs[i].ActionedBy, minTruncate)
+				}
+			}
+		}
+	}
+	return resp
 }
 
 func (a *API) integrationID(id string) error {
@@ -260,8 +354,13 @@ func (a *API) enableIntegration(ctx context.Context, data []byte) (any, error) {
 	if err := a.integrationID(req.IntegrationID); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(req.EnabledBy) == "" {
+	switch {
+	case strings.TrimSpace(req.EnabledBy) == "":
 		return nil, badRequest("enabledBy is required")
+	case len(req.EnabledBy) > subjects.MaxOperatorBytes:
+		return nil, badRequest("enabledBy is %d bytes, over %d", len(req.EnabledBy), subjects.MaxOperatorBytes)
+	case len(req.Reason) > subjects.MaxReasonBytes:
+		return nil, badRequest("reason is %d bytes, over %d", len(req.Reason), subjects.MaxReasonBytes)
 	}
 	if _, rev, err := a.st.Counter(ctx, req.IntegrationID); err != nil {
 		return nil, err

@@ -21,6 +21,12 @@ func EncodeCloudEvent(id, eventType, subject string, t time.Time, data any) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("cloudevent %s data: %w", id, err)
 	}
+	return encodeCloudEvent(id, eventType, subject, t, d), nil
+}
+
+// encodeCloudEvent is EncodeCloudEvent with data already encoded as d: the
+// event is d plus a fixed envelope for its id, type, subject and time.
+func encodeCloudEvent(id, eventType, subject string, t time.Time, d []byte) []byte {
 	b := make([]byte, 0, len(d)+256)
 	b = append(b, `{"specversion":"1.0","id":`...)
 	b = appendString(b, id)
@@ -36,7 +42,7 @@ func EncodeCloudEvent(id, eventType, subject string, t time.Time, data any) ([]b
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","data":`...)
 	b = append(b, d...)
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 func appendString(b []byte, s string) []byte {

@@ -7,9 +7,6 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 )
 
-// maxLogEntries bounds the run log carried into a perform event.
-const maxLogEntries = 50
-
 // Emit is one event the processor publishes.
 type Emit struct {
 	ID   string
@@ -57,12 +54,9 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Error:               f.Message,
 	}
 	if t.Kind == subjects.KindPerform || t.Kind == subjects.KindAuthentication {
+		// Admit has bounded both (BoundOutcome).
 		data.HTTP = f.HTTP
-		log := o.Log
-		if len(log) > maxLogEntries {
-			log = log[len(log)-maxLogEntries:]
-		}
-		data.Log = log
+		data.Log = o.Log
 	}
 	eff := Effects{Events: []Emit{{
 		ID:   FailureEventID(o.IntegrationID, o.RunID, t.Kind).String(),

@@ -433,7 +433,7 @@ func TestBuildEffectsLogTruncated(t *testing.T) {
 	for i := 0; i < 75; i++ {
 		o.Log = append(o.Log, subjects.LogEntry{Message: fmt.Sprintf("line %d", i)})
 	}
-	_, _, eff := effectsOf(subjects.FailureCounter{}, o, 20)
+	_, _, eff := effectsOf(subjects.FailureCounter{}, admitted(t, o), 20)
 	log := eff.Events[0].Data.Log
 	if len(log) != 50 {
 		t.Fatalf("log has %d entries, want the last 50", len(log))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,9 @@ type ServerConfig struct {
 	Name string
 	// Logs turns on the server's own logging.
 	Logs bool
+	// MaxPayload is the largest message the server accepts, in bytes;
+	// 0 means MaxPayload (8 MiB).
+	MaxPayload int32
 }
 
 // StartServer starts an embedded NATS server with JetStream and waits until
@@ -54,7 +58,7 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   cfg.DataDir,
-		MaxPayload: MaxPayload,
+		MaxPayload: cmp.Or(cfg.MaxPayload, MaxPayload),
 		NoSigs:     true,
 		NoLog:      !cfg.Logs,
 		HTTPPort:   0,

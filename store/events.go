@@ -173,7 +173,19 @@ type ListQuery struct {
 	IncludeActioned bool
 	PageSize        int
 	Token           string
+	// MaxBytes bounds the page as encoded in a subjects.ListEventsResponse,
+	// nextToken included: records are added while they fit, and the token
+	// continues right after the last one. A page holds at least one record
+	// when one matches, however large. 0 means no bound.
+	MaxBytes int
+	// Fit, when set, is applied to each record's data before it is measured:
+	// it bounds the data of events stored before events were bounded.
+	Fit func(json.RawMessage) json.RawMessage
 }
+
+// pageOverhead is what a page costs in bytes besides its records:
+// {"data":[],"nextToken":""} and the longest token.
+const pageOverhead = 26 + 32
 
 // maxLookups bounds the stream reads one ListEvents call makes, so a page never
 // scans the whole history: when it runs out, the page may be short and
@@ -204,9 +216,9 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 		cursor = last.Sequence
 	}
 	out := make([]subjects.EventRecord, 0, q.PageSize)
-	reads := 0
+	reads, used, full := 0, pageOverhead, false
 	window := uint64(q.PageSize) + 1
-	for cursor > 0 && len(out) < q.PageSize {
+	for cursor > 0 && len(out) < q.PageSize && !full {
 		// A window of w sequences holds at most w matches, so it is read
 		// whole within the budget, never cut short above its bottom.
 		w := min(window, uint64(maxLookups-reads-1))
@@ -233,17 +245,29 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 			msgs = append(msgs, m)
 			seq = m.Sequence + 1
 		}
-		recs, err := s.listedAll(ctx, msgs, q.IncludeActioned)
+		recs, err := s.listedAll(ctx, msgs, q.IncludeActioned, q.Fit)
 		if err != nil {
 			return nil, "", err
 		}
 		for i := len(msgs) - 1; i >= 0 && len(out) < q.PageSize; i-- {
-			cursor = msgs[i].Sequence - 1
 			if recs[i] != nil {
+				if q.MaxBytes > 0 {
+					b, err := json.Marshal(recs[i])
+					if err != nil {
+						return nil, "", fmt.Errorf("list events: %w", err)
+					}
+					// The cursor stays on this record: the next page starts with it.
+					if len(out) > 0 && used+len(b)+1 > q.MaxBytes {
+						full = true
+						break
+					}
+					used += len(b) + 1
+				}
 				out = append(out, *recs[i])
 			}
+			cursor = msgs[i].Sequence - 1
 		}
-		if len(out) < q.PageSize {
+		if len(out) < q.PageSize && !full {
 			cursor = lo - 1
 		}
 		window = min(window*2, 4096)
@@ -257,11 +281,14 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 // listedAll resolves the records of msgs at once, nil for those filtered
 // out: each needs its own index read, and reading them one after the other
 // made a page that skips many actioned events slow.
-func (s *Store) listedAll(ctx context.Context, msgs []*jetstream.RawStreamMsg, includeActioned bool) ([]*subjects.EventRecord, error) {
+func (s *Store) listedAll(ctx context.Context, msgs []*jetstream.RawStreamMsg, includeActioned bool, fit func(json.RawMessage) json.RawMessage) ([]*subjects.EventRecord, error) {
 	recs := make([]*subjects.EventRecord, len(msgs))
 	err := readAtOnce(len(msgs), func(i int) error {
 		rec, ok, err := s.listed(ctx, msgs[i], includeActioned)
 		if ok {
+			if fit != nil {
+				rec.Data = fit(rec.Data)
+			}
 			recs[i] = &rec
 		}
 		return err

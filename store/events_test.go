@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,4 +177,69 @@ func BenchmarkListNewestOpen(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "events")
+}
+
+func TestListEventsFillsAPageByBytes(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	// Sizes from 100 bytes to 12 KB, in an order that leaves gaps at page ends.
+	var ids []string
+	for i := range 60 {
+		id := fmt.Sprintf("big-%03d", i)
+		kind := subjects.KindPerform
+		if i%5 == 4 {
+			kind = subjects.KindValidation
+		}
+		pad := strings.Repeat("p", 100+(i*7919)%12_000)
+		ce := fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"type":%q,"time":"2026-11-25T12:00:00Z","data":{"pad":%q}}`, id, kind.EventName(), pad)
+		if _, err := st.PublishEvent(ctx, store.StoredEvent{ID: id, Kind: kind, IntegrationID: "int-big", Time: time.Unix(int64(i), 0), CloudEvent: ce}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// One record alone over the budget is served alone.
+	huge := fmt.Appendf(nil, `{"specversion":"1.0","id":"huge","type":"integration.perform.error","time":"2026-11-25T12:00:00Z","data":{"pad":%q}}`, strings.Repeat("h", 40_000))
+	if _, err := st.PublishEvent(ctx, store.StoredEvent{ID: "huge", Kind: subjects.KindPerform, IntegrationID: "int-big", Time: time.Unix(100, 0), CloudEvent: huge}); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, "huge")
+
+	const budget = 32 << 10
+	q := store.ListQuery{PageSize: 100, MaxBytes: budget}
+	var got []string
+	pages := 0
+	for {
+		recs, next, err := st.ListEvents(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		b, _ := json.Marshal(subjects.ListEventsResponse{Data: recs, NextToken: next})
+		if len(b) > budget && len(recs) != 1 {
+			t.Errorf("page %d: %d records in %d bytes, over %d", pages, len(recs), len(b), budget)
+		}
+		if len(recs) == 0 {
+			t.Fatalf("page %d is empty with token %q", pages, next)
+		}
+		for _, r := range recs {
+			got = append(got, r.ID)
+		}
+		if next == "" {
+			break
+		}
+		q.Token = next
+	}
+	if !slices.Equal(got, reversed(ids)) {
+		t.Fatalf("pages gave %d ids %v, want every one once, newest first", len(got), got)
+	}
+	if pages < 10 {
+		t.Errorf("%d pages for about 400 KB in pages of 32 KiB", pages)
+	}
+
+	// Fit bounds each record's data before it is measured.
+	q = store.ListQuery{PageSize: 100, MaxBytes: budget, Fit: func(json.RawMessage) json.RawMessage { return json.RawMessage(`{"fit":true}`) }}
+	recs, next, err := st.ListEvents(ctx, q)
+	if err != nil || len(recs) != len(ids) || next != "" || string(recs[0].Data) != `{"fit":true}` {
+		t.Fatalf("with Fit: %d records, token %q, %v", len(recs), next, err)
+	}
 }

@@ -2,7 +2,9 @@ package subjects
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultRoot is the subject root every subject hangs from.
@@ -117,26 +119,42 @@ func IntegrationFrom(subject, prefix string) (string, error) {
 }
 
 // ValidateIntegrationID reports whether id is one subject token of 1 to 128
-// characters of [A-Za-z0-9_-].
+// characters of [A-Za-z0-9_-]. The error wraps ErrBadIntegrationID and names
+// the first character that is not allowed, as a whole character (such as
+// 'é', or a byte that is not UTF-8 as '\xff') and its position counted in
+// characters from 0; the reason is valid UTF-8 and quotes at most 40
+// characters of id.
 func ValidateIntegrationID(id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: integration id is empty", ErrBadIntegrationID)
 	}
-	if len(id) > MaxIntegrationIDLen {
-		return fmt.Errorf("%w: integration id is %d characters, over %d", ErrBadIntegrationID, len(id), MaxIntegrationIDLen)
+	if n := utf8.RuneCountInString(id); n > MaxIntegrationIDLen {
+		return fmt.Errorf("%w: integration id is %d characters, over %d", ErrBadIntegrationID, n, MaxIntegrationIDLen)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: integration id %q has %q at position %d; only A-Z, a-z, 0-9, _ and - are allowed", ErrBadIntegrationID, truncate(id, 40), c, i)
+	pos := 0
+	for i, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			char := strconv.QuoteRune(r)
+			if r == utf8.RuneError {
+				if _, size := utf8.DecodeRuneInString(id[i:]); size == 1 {
+					char = fmt.Sprintf(`'\x%02x'`, id[i])
+				}
+			}
+			return fmt.Errorf("%w: integration id %q has %s at position %d; only A-Z, a-z, 0-9, _ and - are allowed", ErrBadIntegrationID, truncate(id, 40), char, pos)
 		}
+		pos++
 	}
 	return nil
 }
 
+// truncate cuts s to at most n bytes on a character boundary, marking the cut
+// with "...", so a reason that quotes it stays valid UTF-8.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/integration-events/integration-events/subjects"
 )
@@ -30,9 +31,16 @@ func TestValidateIntegrationID(t *testing.T) {
 		{"slash", "a/b", `has '/' at position 1`},
 		{"colon", "a:b", `has ':' at position 1`},
 		{"dollar", "$sys", `has '$' at position 0`},
-		{"unicode", "café", "at position 3"},
-		{"unicode letter first", "Ωmega", "at position 0"},
-		{"nul", "a\x00", "at position 1"},
+		{"unicode", "café", `"café" has 'é' at position 3`},
+		{"unicode letter first", "Ωmega", `has 'Ω' at position 0`},
+		{"the issue's subject token", "intégration-ä", `integration id "intégration-ä" has 'é' at position 3`},
+		{"last character", "abc-ä", `has 'ä' at position 4`},
+		{"emoji", "run-🚀", `has '🚀' at position 4`},
+		{"not UTF-8", "ab\xffc", `has '\xff' at position 2`},
+		{"nul", "a\x00", `has '\x00' at position 1`},
+		{"zero-width space", "a\u200bb", `has '\u200b' at position 1`},
+		{"128 characters of two bytes", strings.Repeat("é", 128), `has 'é' at position 0`},
+		{"129 characters of two bytes", strings.Repeat("é", 129), "integration id is 129 characters, over 128"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +59,9 @@ func TestValidateIntegrationID(t *testing.T) {
 			}
 			if errors.Is(err, subjects.ErrBadSubject) || errors.Is(err, subjects.ErrBadInput) {
 				t.Errorf("error %q wraps an unrelated sentinel", err)
+			}
+			if !utf8.ValidString(err.Error()) {
+				t.Errorf("error %q is not valid UTF-8", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)

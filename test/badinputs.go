@@ -249,6 +249,8 @@ func BadOutcomes(integrationID string) []BadInput {
 		// Subjects that are not integrations.runs.<one valid id>.
 		{Name: "subject with two id tokens", Subject: subjects.Default().RunsPrefix() + "a.b", Data: validBytes, Reason: `integration id "a.b" has '.' at position 1`},
 		{Name: "subject with a bad id character", Subject: subjects.Default().RunsPrefix() + "bad$id", Data: validBytes, Reason: `integration id "bad$id" has '$' at position 3`},
+		{Name: "subject with a non-ASCII id", Subject: subjects.Default().RunsPrefix() + "intégration-ä", Data: validBytes, Reason: `integration id "intégration-ä" has 'é' at position 3`},
+		{Name: "subject with an emoji in its id", Subject: subjects.Default().RunsPrefix() + "run-🚀", Data: validBytes, Reason: `integration id "run-🚀" has '🚀' at position 4`},
 		{Name: "subject with an id of 129 characters", Subject: subjects.Default().RunsPrefix() + longID, Data: validBytes, Reason: "integration id is 129 characters, over 128"},
 	}
 	for i := range in {

@@ -58,6 +58,10 @@ func TestClientCommandsAndEnvironmentFlags(t *testing.T) {
 	if err == nil || !strings.Contains(out, "400") || !strings.Contains(out, "pageSize 500 must be 1 to 100") {
 		t.Fatalf("a bad page size should fail with the API's reason: %v\n%s", err, out)
 	}
+	out, err = cli(t, "events", "list", "--page-size", "0", "--server", s.URL)
+	if err == nil || !strings.Contains(out, "400") || !strings.Contains(out, "pageSize 0 must be 1 to 100") {
+		t.Fatalf("page size 0 should fail with the API's reason: %v\n%s", err, out)
+	}
 	out, err = cli(t, "integrations", "show", "nobody", "--server", s.URL)
 	if err == nil || !strings.Contains(out, "404") {
 		t.Fatalf("unknown integration should fail with 404: %v\n%s", err, out)

@@ -22,6 +22,18 @@ func StartServer(t testing.TB) *server.Server {
 	return s
 }
 
+// StartServerMaxPayload is StartServer with a maximum payload of
+// maxPayload bytes instead of store.MaxPayload.
+func StartServerMaxPayload(t testing.TB, maxPayload int32) *server.Server {
+	t.Helper()
+	s, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), MaxPayload: maxPayload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return s
+}
+
 // Connect connects to url; the connection is closed at cleanup.
 func Connect(t testing.TB, url string) *nats.Conn {
 	t.Helper()

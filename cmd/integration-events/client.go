@@ -93,8 +93,14 @@ func eventsCmd() *cobra.Command {
 		Short: "List events, newest first (not actioned ones unless --include-actioned).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// pageSize is always sent, so --page-size 0 is refused as the API
+			// refuses {"pageSize": 0} instead of becoming the default.
+			wire := struct {
+				subjects.ListEventsRequest
+				PageSize int `json:"pageSize"`
+			}{req, req.PageSize}
 			var resp subjects.ListEventsResponse
-			if err := cf.request(subjects.EndpointEventsList, req, &resp); err != nil {
+			if err := cf.request(subjects.EndpointEventsList, wire, &resp); err != nil {
 				return err
 			}
 			if asJSON {

@@ -1,0 +1,111 @@
+package processor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/subjects"
+)
+
+func TestDecodeIsStrict(t *testing.T) {
+	cases := []struct {
+		body string
+		want string // "" when accepted
+	}{
+		{`{"pageSize": 5, "eventName": "integration.perform.error"}`, ""},
+		{``, ""},
+		{`{"PAGESIZE": 5}`, `unknown field "PAGESIZE" (field names are case-sensitive)`},
+		{`{"PageSize": 5}`, `unknown field "PageSize"`},
+		{`{"pagesize": 5}`, `unknown field "pagesize"`},
+		{`{"includeActionned": true}`, `unknown field "includeActionned"`},
+		{`{"pageSize": 5, "pageSize": 6}`, `field "pageSize" is given twice`},
+		{`{"eventName": "a", "eventName": "a"}`, `field "eventName" is given twice`},
+		{`{"pageSize": "5"}`, "field pageSize must be JSON for a Go int"},
+		{`{"pageSize": 1.5}`, "field pageSize must be JSON for a Go int"},
+		{`{"pageSize": `, "not valid JSON"},
+		{`{} {}`, "not valid JSON"},
+		{`[]`, "not valid JSON"},
+	}
+	for _, c := range cases {
+		var req listRequest
+		err := decode([]byte(c.body), &req)
+		var ae *apiError
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.body, err)
+		case c.want != "" && (!errors.As(err, &ae) || ae.code != "400" || !strings.Contains(ae.msg, c.want)):
+			t.Errorf("%s: got %v, want a 400 containing %q", c.body, err, c.want)
+		}
+	}
+	// Every endpoint's request decodes the same way.
+	for _, v := range []any{&subjects.GetEventRequest{}, &subjects.ActionEventsRequest{}, &subjects.IntegrationRequest{}, &subjects.EnableIntegrationRequest{}} {
+		if err := decode([]byte(`{"ID": "x"}`), v); err == nil || !strings.Contains(err.Error(), `unknown field "ID"`) {
+			t.Errorf("%T: %v", v, err)
+		}
+	}
+	var act subjects.ActionEventsRequest
+	if err := decode([]byte(`{"ids": ["a"], "actionedBy": "x", "actionedBy": "y"}`), &act); err == nil || !strings.Contains(err.Error(), `"actionedBy" is given twice`) {
+		t.Errorf("duplicate actionedBy: %v", err)
+	}
+}
+
+func TestListPageSizeIsOneToAHundred(t *testing.T) {
+	a := &API{} // each of these is refused before the store is read
+	for _, body := range []string{`{"pageSize": 0}`, `{"pageSize": -1}`, `{"pageSize": 101}`} {
+		_, err := a.listEvents(context.Background(), []byte(body))
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.code != "400" || !strings.Contains(ae.msg, "must be 1 to 100") {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+}
+
+func TestBoundStoredDataServesOldLargeEvents(t *testing.T) {
+	// As stored before events were bounded: a 1 MB cause in the message, the
+	// remedy at its very end, and a 1 MB error.
+	cause := strings.Repeat("c", 1_000_000)
+	old := subjects.EventData{
+		EventName: "integration.perform.error", IntegrationID: "i", RunID: "r", Destination: "Salesforce",
+		Message:  "Salesforce returned HTTP 500 when the integration sent the data: " + cause + ". Next: Salesforce had a server error: re-run the integration later.",
+		FollowUp: subjects.FollowUp{Action: subjects.FollowUpGoToIntegrationRun, IntegrationID: "i", RunID: "r"},
+		Error:    cause,
+		HTTP:     &subjects.HTTPExchange{Response: &subjects.HTTPResponse{Status: 500, Body: subjects.Body(cause)}},
+	}
+	raw, _ := json.Marshal(old)
+	for _, limit := range []int{64 << 10, 8 << 10} {
+		b := BoundStoredData(raw, limit)
+		var d subjects.EventData
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > limit || !strings.HasSuffix(d.Message, "Next: Salesforce had a server error: re-run the integration later.") ||
+			!strings.Contains(d.Message, "[truncated: ") || d.FollowUp != old.FollowUp || !strings.HasSuffix(d.Error, " bytes in all]") {
+			t.Errorf("limit %d: %d bytes, message %d bytes ending %q", limit, len(b), len(d.Message), d.Message[max(0, len(d.Message)-80):])
+		}
+	}
+	if small := json.RawMessage(`{"message":"ok"}`); string(BoundStoredData(small, 100)) != string(small) {
+		t.Error("small data changed")
+	}
+	b := BoundStoredData(json.RawMessage(`["`+cause+`"]`), 4096)
+	if len(b) > 4096 || !strings.Contains(string(b), "INTEGRATION_EVENTS") {
+		t.Errorf("data that is not EventData: %s", b)
+	}
+}
+
+func TestActionReplyFitsTheBudget(t *testing.T) {
+	now := time.Now()
+	var resp subjects.ActionEventsResponse
+	for i := range 100 {
+		resp.AlreadyActioned = append(resp.AlreadyActioned, subjects.EventRecord{ID: fmt.Sprintf("%036d", i), EventName: "integration.perform.error", IntegrationID: "i", DtActioned: &now, ActionedBy: "ops", Note: strings.Repeat("n", 4096)})
+	}
+	got := fitActionReply(resp, 64<<10)
+	b, _ := json.Marshal(got)
+	if len(b) > 64<<10 || len(got.AlreadyActioned) != 100 || !strings.HasSuffix(got.AlreadyActioned[0].Note, "[truncated: 4096 bytes in all]") {
+		t.Errorf("%d bytes, %d records, note %q", len(b), len(got.AlreadyActioned), got.AlreadyActioned[0].Note)
+	}
+}

@@ -1,0 +1,52 @@
+package subjects
+
+// Sizes of what the processor stores and serves. Every byte count is of
+// UTF-8 text as it is held in Go, before JSON escaping; text over its limit
+// is cut on a character boundary and ends in a marker with its original
+// size, " … [truncated: N bytes in all]", within the limit.
+const (
+	// MaxEventBytes is the most bytes of one CloudEvent as stored and
+	// published, encoded: 64 KiB.
+	MaxEventBytes = 64 << 10
+
+	// MaxErrorBytes bounds failure.message: the event's error and the
+	// counter's lastError (8 KiB).
+	MaxErrorBytes = 8 << 10
+	// MaxNameBytes bounds each of destination, entityType, entityId and the
+	// fields of a missing mapping (256 bytes).
+	MaxNameBytes = 256
+	// MaxURLBytes bounds an HTTP request's URL (2 KiB).
+	MaxURLBytes = 2 << 10
+	// MaxHeaderValues bounds the header values of one request or response
+	// (50): the values kept are the first 50 by header name, in sorted
+	// order; a header named HeaderOmitted says how many were left out.
+	MaxHeaderValues = 50
+	// MaxHeaderBytes bounds each header name and each header value (1 KiB).
+	MaxHeaderBytes = 1 << 10
+	// MaxBodyBytes bounds each HTTP body of the failure, request and
+	// response (8 KiB).
+	MaxBodyBytes = 8 << 10
+	// MaxLogEntries bounds the run log an event carries: the last 50
+	// entries.
+	MaxLogEntries = 50
+	// MaxLogMessageBytes bounds the message of each log entry (1 KiB).
+	MaxLogMessageBytes = 1 << 10
+	// MaxLogTagBytes bounds the step and level of each log entry (64 bytes).
+	MaxLogTagBytes = 64
+	// MaxLogBodyBytes bounds each HTTP body of a log entry's exchange
+	// (1 KiB); its URL and headers have the limits above.
+	MaxLogBodyBytes = 1 << 10
+
+	// MaxNoteBytes bounds the note of events.action (4,096 bytes).
+	MaxNoteBytes = 4096
+	// MaxOperatorBytes bounds actionedBy, enabledBy and each event id an
+	// API request names (256 bytes).
+	MaxOperatorBytes = 256
+	// MaxReasonBytes bounds the reason of integrations.enable (4,096 bytes).
+	MaxReasonBytes = 4096
+)
+
+// HeaderOmitted names the header entry that stands for the header values
+// left out of a request or response over MaxHeaderValues; its one value is
+// "N more header values".
+const HeaderOmitted = "[truncated]"

@@ -1,0 +1,169 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats.go"
+)
+
+// performRemedy400 ends the message of a perform event for HTTP 400 from
+// Salesforce.
+const performRemedy400 = "Next: Salesforce rejected the data: open the failed request and response, correct the field it names in m3ter or in the field mappings, then re-run."
+
+// remedyWithin is how far into the message the remedy may start. The cause
+// inside the message is failure.message as bounded (8 KiB) here; once the
+// message cuts the cause to 1,000 bytes (the classification work), this is
+// 2 KiB.
+const remedyWithin = subjects.MaxErrorBytes + 1<<10
+
+// listAll follows events.list's tokens from req to the end and returns every
+// page.
+func listAll(t *testing.T, nc *nats.Conn, req subjects.ListEventsRequest) []subjects.ListEventsResponse {
+	t.Helper()
+	var pages []subjects.ListEventsResponse
+	for {
+		var page subjects.ListEventsResponse
+		if code, msg := Call(t, nc, subjects.EndpointEventsList, req, &page); code != "" {
+			t.Fatalf("events.list %+v: %s %s", req, code, msg)
+		}
+		pages = append(pages, page)
+		if page.NextToken == "" {
+			return pages
+		}
+		if len(pages) > 1000 {
+			t.Fatal("listing does not end")
+		}
+		req.NextToken = page.NextToken
+	}
+}
+
+func TestAHugeProviderMessageGivesABoundedEvent(t *testing.T) {
+	s, nc := startServe(t)
+	events := subscribe(t, nc, "integrations.events.>")
+	o := workload.Failed("huge-msg", "h1", subjects.StagePerform, 400)
+	o.Failure.Message = strings.Repeat("Required field missing. ", 12_500) // 300,000 bytes
+	Publish(t, nc, o)
+	e := DecodeEvent(t, events.waitCount(t, 1)[0])
+
+	if len(e.Raw) > subjects.MaxEventBytes {
+		t.Errorf("event is %d bytes, over %d", len(e.Raw), subjects.MaxEventBytes)
+	}
+	if len(e.Data.Error) > subjects.MaxErrorBytes || !strings.HasSuffix(e.Data.Error, " … [truncated: 300000 bytes in all]") {
+		t.Errorf("error is %d bytes ending %q", len(e.Data.Error), e.Data.Error[max(0, len(e.Data.Error)-60):])
+	}
+	msg := e.Data.Message
+	at := strings.Index(msg, performRemedy400)
+	if !strings.HasSuffix(msg, performRemedy400) || at > remedyWithin {
+		t.Errorf("message of %d bytes has the remedy at %d, want it at its end within %d bytes", len(msg), at, remedyWithin)
+	}
+	c := WaitCounter(t, nc, "huge-msg", Streak(1, false))
+	if len(c.LastError) > subjects.MaxErrorBytes {
+		t.Errorf("the counter's lastError is %d bytes", len(c.LastError))
+	}
+	t.Logf("a 300 KB message: event %d bytes, error %d bytes, message %d bytes with the remedy at %d", len(e.Raw), len(e.Data.Error), len(msg), at)
+	if strings.Contains(s.Output(), "api respond failed") {
+		t.Error("serve logged a failed reply")
+	}
+}
+
+func TestHugeProviderMessagesDoNotBreakTheList(t *testing.T) {
+	s, nc := startServe(t)
+	for i := range 5 {
+		o := workload.Failed("huge-list", fmt.Sprint("m", i), subjects.StagePerform, 400)
+		o.Failure.Message = strings.Repeat(fmt.Sprint(i), 1_000_000)
+		Publish(t, nc, o)
+	}
+	WaitCounter(t, nc, "huge-list", Streak(5, false))
+	stored := StoredEvents(t, nc)
+	var want []string
+	for i := len(stored) - 1; i >= 0; i-- {
+		if len(stored[i].Raw) > subjects.MaxEventBytes {
+			t.Errorf("event %s is %d bytes", stored[i].ID, len(stored[i].Raw))
+		}
+		want = append(want, stored[i].ID)
+	}
+
+	var got []string
+	for _, page := range listAll(t, nc, subjects.ListEventsRequest{}) {
+		for _, r := range page.Data {
+			got = append(got, r.ID)
+			var d subjects.EventData
+			if err := json.Unmarshal(r.Data, &d); err != nil || !strings.HasSuffix(d.Message, performRemedy400) {
+				t.Errorf("record %s: %v, message ends %q", r.ID, err, d.Message[max(0, len(d.Message)-60):])
+			}
+		}
+	}
+	if len(want) != 5 || !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want the 5 events newest first %v", got, want)
+	}
+	var rec subjects.EventRecord
+	if code, msg := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: want[0]}, &rec); code != "" || rec.ID != want[0] {
+		t.Fatalf("events.get: %s %s", code, msg)
+	}
+	out, err := cli(t, "events", "list", "--server", s.URL)
+	if err != nil || strings.Count(out, "integration.perform.error") != 5 {
+		t.Fatalf("events list: %v\n%.2000s", err, out)
+	}
+	if strings.Contains(s.Output(), "api respond failed") || strings.Contains(s.Output(), "maximum payload") {
+		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
+	}
+}
+
+func TestListPagesFitASmallMaxPayload(t *testing.T) {
+	const maxPayload = 96 << 10
+	srv := StartServerMaxPayload(t, maxPayload)
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", srv.ClientURL())
+	nc := Connect(t, srv.ClientURL())
+	if nc.MaxPayload() != maxPayload {
+		t.Fatalf("max payload %d", nc.MaxPayload())
+	}
+	// Events of about 30 KB each: three fit a reply, twenty do not.
+	const n = 14
+	for i := range n {
+		o := workload.Failed("small-payload", fmt.Sprint("p", i), subjects.StagePerform, 400)
+		o.Failure.Message = strings.Repeat("e", 7000)
+		o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", 7000))
+		o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", 7000))
+		for j := range 5 {
+			o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", 900))})
+		}
+		Publish(t, nc, o)
+	}
+	WaitCounter(t, nc, "small-payload", Streak(n, false))
+	stored := StoredEvents(t, nc)
+	var want []string
+	for i := len(stored) - 1; i >= 0; i-- {
+		want = append(want, stored[i].ID)
+	}
+	t.Logf("event size %d bytes", len(stored[0].Raw))
+
+	pages := listAll(t, nc, subjects.ListEventsRequest{})
+	var got []string
+	for i, page := range pages {
+		b, _ := json.Marshal(page)
+		if len(page.Data) == 0 || len(page.Data) >= subjects.DefaultPageSize || len(b) > maxPayload {
+			t.Errorf("page %d: %d records in %d bytes", i, len(page.Data), len(b))
+		}
+		for _, r := range page.Data {
+			got = append(got, r.ID)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d pages listed %d events %v, want each of the %d once, newest first", len(pages), len(got), got, len(want))
+	}
+	t.Logf("%d events in %d pages of at most %d bytes", len(got), len(pages), maxPayload)
+	// The CLI follows too, one page at a time.
+	out, err := cli(t, "events", "list", "--server", srv.ClientURL())
+	if err != nil || !strings.Contains(out, "more: --next-token ") {
+		t.Fatalf("events list: %v\n%.2000s", err, out)
+	}
+	if strings.Contains(s.Output(), "api respond failed") {
+		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
+	}
+}
