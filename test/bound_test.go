@@ -16,11 +16,9 @@ import (
 // Salesforce.
 const performRemedy400 = "Next: Salesforce rejected the data: open the failed request and response, correct the field it names in m3ter or in the field mappings, then re-run."
 
-// remedyWithin is how far into the message the remedy may start. The cause
-// inside the message is failure.message as bounded (8 KiB) here; once the
-// message cuts the cause to 1,000 bytes (the classification work), this is
-// 2 KiB.
-const remedyWithin = subjects.MaxErrorBytes + 1<<10
+// remedyWithin is how far into the message the remedy may start: the
+// message quotes at most 1,000 bytes of the provider's text.
+const remedyWithin = 2 << 10
 
 // listAll follows events.list's tokens from req to the end and returns every
 // page.
