@@ -198,4 +198,3 @@ func TestAFutureFinishedAtIsDatedWhenReceived(t *testing.T) {
 		}
 	}
 }
-
