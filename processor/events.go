@@ -31,10 +31,8 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 	}
 	f := o.Failure
 	rule := Rule{Kind: t.Kind}
-	if t.Rule != nil && t.Rule.Kind == t.Kind {
+	if t.Rule != nil {
 		rule = *t.Rule
-	} else if r, ok := Classify(o.Destination, f); ok && r.Kind == t.Kind {
-		rule = r
 	}
 	message, remedy := Message(rule, o)
 	data := subjects.EventData{
