@@ -106,8 +106,8 @@ func clockNote(o *subjects.RunOutcome) string {
 	if o.ReportedFinishedAt == nil {
 		return ""
 	}
-	return fmt.Sprintf(" (The runner reported finishedAt %s, more than %v after the run was received at %s; the receive time is used.)",
-		o.ReportedFinishedAt.UTC().Format(time.RFC3339), MaxClockSkew, o.FinishedAt.UTC().Format(time.RFC3339))
+	return fmt.Sprintf(" (The runner reported finishedAt %s, more than %d minutes after the run was received at %s; the receive time is used.)",
+		o.ReportedFinishedAt.UTC().Format(time.RFC3339), int(MaxClockSkew/time.Minute), o.FinishedAt.UTC().Format(time.RFC3339))
 }
 
 func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {

@@ -159,8 +159,10 @@ func DisabledMessage(c *subjects.FailureCounter, destination string) string {
 
 // endsSentence reports whether text already ends a sentence, so a full stop
 // after it would double it.
+// A closing quote or bracket after the stop still ends it: 'Quoted
+// "Invalid value."'.
 func endsSentence(text string) bool {
-	text = strings.TrimSpace(text)
+	text = strings.TrimRight(strings.TrimSpace(text), `"')]”’`)
 	return strings.HasSuffix(text, ".") || strings.HasSuffix(text, "!") || strings.HasSuffix(text, "?") || strings.HasSuffix(text, "…")
 }
 
@@ -178,12 +180,17 @@ func sentence(hint string) string {
 	return hint
 }
 
-// expand fills a row's {destination} and {status}.
+// expand fills a row's {destination} and {status}. A possessive of a name
+// that ends in s takes the apostrophe alone: "QuickBooks' login service".
 func expand(template, destination string, status int) string {
 	if !strings.Contains(template, "{") {
 		return template
 	}
-	return strings.NewReplacer("{destination}", destination, "{status}", strconv.Itoa(status)).Replace(template)
+	possessive := destination + "'s"
+	if strings.HasSuffix(destination, "s") {
+		possessive = destination + "'"
+	}
+	return strings.NewReplacer("{destination}'s", possessive, "{destination}", destination, "{status}", strconv.Itoa(status)).Replace(template)
 }
 
 func summariseKinds(byKind map[string]int) string {

@@ -45,8 +45,8 @@ func TestIssue8Examples(t *testing.T) {
 			"The Salesforce session expired or was revoked and could not be renewed: go to the integration and re-authorize the Salesforce connected app, then re-run it."},
 		{"quickbooks authenticate answered 500", issueOutcome("QuickBooks", providerFailure(subjects.StageAuthenticate, 500, "", "Unknown Error during Authentication, statusCode: 500")),
 			subjects.KindAuthentication,
-			"QuickBooks's login service failed with HTTP 500 when the integration signed in: Unknown Error during Authentication, statusCode: 500. This is a fault at QuickBooks, not a rejected credential, so the credentials need no change: re-run the integration later, and check QuickBooks's status page if it persists.",
-			"This is a fault at QuickBooks, not a rejected credential, so the credentials need no change: re-run the integration later, and check QuickBooks's status page if it persists."},
+			"QuickBooks' login service failed with HTTP 500 when the integration signed in: Unknown Error during Authentication, statusCode: 500. This is a fault at QuickBooks, not a rejected credential, so the credentials need no change: re-run the integration later, and check QuickBooks' status page if it persists.",
+			"This is a fault at QuickBooks, not a rejected credential, so the credentials need no change: re-run the integration later, and check QuickBooks' status page if it persists."},
 		{"502 with an empty message", issueOutcome("NetSuite", providerFailure(subjects.StagePerform, 502, "", "")),
 			subjects.KindPerform,
 			"NetSuite returned HTTP 502 when the integration sent the data, with no error message. Next: NetSuite had a server error: re-run the integration later, and check NetSuite's status page if it persists.",
@@ -74,11 +74,11 @@ func TestIssue8Examples(t *testing.T) {
 // No sentence ends twice: provider text that already ends a sentence is not
 // given another full stop, whatever the kind.
 func TestMessageNoDoubledFullStop(t *testing.T) {
-	for _, text := range []string{"Invalid login attempt.", "Invalid login attempt.  \n", "Is the account locked?", "Denied!", "Waiting…", "no stop", "ends in a bracket [Account__c]"} {
+	for _, text := range []string{"Invalid login attempt.", "Invalid login attempt.  \n", "Is the account locked?", "Denied!", "Waiting…", "no stop", "ends in a bracket [Account__c]", `Quoted "Invalid value."`, "(see the docs.)"} {
 		for _, stage := range subjects.Stages {
 			for _, status := range []int{0, 401, 403, 500} {
 				d := messageOf(t, issueOutcome("NetSuite", providerFailure(stage, status, "", text)))
-				for _, bad := range []string{"..", "?.", "!.", "….", " .", ". ."} {
+				for _, bad := range []string{"..", "?.", "!.", "….", " .", ". .", `.".`, ".).", ".'."} {
 					if strings.Contains(d.Message, bad) {
 						t.Errorf("%s %d %q: message %q contains %q", stage, status, text, d.Message, bad)
 					}

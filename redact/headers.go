@@ -9,7 +9,9 @@ import "strings"
 // X-SFDC-Session, is redacted too. Provider headers are from their API
 // references: Salesforce's Sforce-Limit-Info, QuickBooks' intuit_tid,
 // Stripe's Request-Id, Stripe-Version, Idempotency-Key and
-// Stripe-Should-Retry, Xero's Xero-Correlation-Id and X-Rate-Limit-Problem.
+// Stripe-Should-Retry, Xero's Xero-Correlation-Id, Xero-Tenant-Id (which
+// organisation, not a secret) and X-Rate-Limit-Problem, and SOAP 1.1's
+// SOAPAction (the operation's name, NetSuite SuiteTalk).
 var shownHeaders = map[string]bool{
 	"accept": true, "accept-charset": true, "accept-encoding": true, "accept-language": true, "accept-ranges": true,
 	"age": true, "allow": true, "cache-control": true, "connection": true,
@@ -23,7 +25,8 @@ var shownHeaders = map[string]bool{
 	"x-amzn-requestid": true, "x-amz-request-id": true, "traceparent": true, "tracestate": true,
 	"sforce-limit-info": true, "intuit_tid": true,
 	"stripe-version": true, "stripe-should-retry": true, "idempotency-key": true,
-	"xero-correlation-id": true, "x-rate-limit-problem": true,
+	"xero-correlation-id": true, "x-rate-limit-problem": true, "xero-tenant-id": true,
+	"soapaction": true,
 }
 
 // shownHeaderPrefixes are families of rate-limit headers: the IETF draft's

@@ -108,7 +108,7 @@ func TestRedactURL(t *testing.T) {
 		{"https://user@h/p", "https://" + R + "@h/p"},
 		// A URL that does not parse is redacted as text.
 		{"http://h/%zz?token=T4", "http://h/%zz?token=" + R},
-		{"http://admin:hunter2@h/%zz", "http://" + R + "@h/%zz"},
+		{"http://admin:hunter2@h/%zz", "http://" + R + ":" + R + "@h/%zz"},
 	}
 	for _, tt := range tests {
 		if got := redact.URL(tt.in); got != tt.want {

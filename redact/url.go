@@ -59,14 +59,19 @@ func params(raw string) string {
 
 // urlUserinfo is the user name and password of a URL in text:
 // scheme://user:password@host.
-var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@"'<>]+@`)
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@"'<>:]+(:[^\s/?#@"'<>]*)?@`)
 
 // urlParam is one parameter of a URL's query or fragment in text.
 var urlParam = regexp.MustCompile(`([?&#;])([^=&#\s"'<>]+)=([^&#\s"'<>]*)`)
 
 // urlByPattern redacts what URL does for a URL that does not parse.
 func urlByPattern(u string) string {
-	u = urlUserinfo.ReplaceAllString(u, "${1}"+Marker+"@")
+	u = replaceSubmatches(urlUserinfo, u, func(m []string) string {
+		if m[2] != "" {
+			return m[1] + Marker + ":" + Marker + "@"
+		}
+		return m[1] + Marker + "@"
+	})
 	return replaceSubmatches(urlParam, u, func(m []string) string {
 		name := m[2]
 		if dec, err := url.QueryUnescape(name); err == nil {

@@ -165,17 +165,29 @@ func printEvents(w io.Writer, recs []subjects.EventRecord) {
 		if r.DtActioned != nil {
 			actioned = r.DtActioned.UTC().Format(time.DateTime) + " by " + r.ActionedBy
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.EventTime.UTC().Format(time.DateTime), r.EventName, r.IntegrationID, actioned, clip(d.Message, 90))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.EventTime.UTC().Format(time.DateTime), r.EventName, r.IntegrationID, actioned, gist(d, 160))
 	}
 	_ = tw.Flush()
 }
 
+// clip puts s on one line of at most n characters.
 func clip(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) <= n {
-		return s
+	r := []rune(strings.ReplaceAll(s, "\n", " "))
+	if len(r) <= n {
+		return string(r)
 	}
-	return s[:n-3] + "..."
+	return string(r[:max(0, n-3)]) + "..."
+}
+
+// gist fits an event's message into n characters with its remedy in view:
+// the provider's text is clipped first, since the remedy says what to do.
+func gist(d subjects.EventData, n int) string {
+	if len([]rune(d.Message)) <= n || d.Remedy == "" || !strings.HasSuffix(d.Message, d.Remedy) {
+		return clip(d.Message, n)
+	}
+	remedy := clip(d.Remedy, n*2/3)
+	cause := strings.TrimSpace(strings.TrimSuffix(d.Message, d.Remedy))
+	return clip(cause, n-len([]rune(remedy))-1) + " " + remedy
 }
 
 func integrationsCmd() *cobra.Command {

@@ -126,7 +126,7 @@ func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) 
 		received++
 		d := ce.Data
 		fmt.Fprintf(out, row, ce.Time.Format("15:04:05.000"), d.EventName, d.IntegrationID,
-			fmt.Sprintf("%d/%d", d.ConsecutiveFailures, d.DisableAfter), d.FollowUp.Action, clip(d.Message, 100))
+			fmt.Sprintf("%d/%d", d.ConsecutiveFailures, d.DisableAfter), d.FollowUp.Action, gist(d, 160))
 	})
 	if err != nil {
 		return err
