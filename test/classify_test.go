@@ -17,7 +17,10 @@ import (
 func TestProviderCodesAndEmptyMessagesReachTheStoredEvents(t *testing.T) {
 	_, nc := startServe(t)
 	dead := subscribe(t, nc, "integrations.deadletter")
-	const tail = `"status":"failed","finishedAt":"2026-11-29T12:00:00Z"`
+	// The issue's examples finished at 2026-11-29T12:00:00Z; an hour ago
+	// here, so that a clock behind that time does not date them when
+	// received (TestAFutureFinishedAtIsDatedWhenReceived).
+	tail := `"status":"failed","finishedAt":"` + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339) + `"`
 	PublishRaw(t, nc, "integrations.runs.ns-login", []byte(`{"runId":"r-login","integrationId":"ns-login","destination":"NetSuite",`+tail+
 		`,"failure":{"stage":"perform","message":"INVALID_LOGIN_ATTEMPT: Invalid login attempt.","http":{"response":{"status":403}}}}`))
 	PublishRaw(t, nc, "integrations.runs.ns-502", []byte(`{"runId":"r-502","integrationId":"ns-502","destination":"NetSuite",`+tail+

@@ -45,7 +45,7 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 	for id, failure := range fieldLeaks {
 		for run := range 2 {
 			PublishRaw(t, nc, subjects.Default().Run(id), fmt.Appendf(nil,
-				`{"runId":"%s-%d","integrationId":"%s",%s,"status":"failed","finishedAt":"2026-11-29T12:00:00Z"}`, id, run, id, failure))
+				`{"runId":"%s-%d","integrationId":"%s",%s,"status":"failed","finishedAt":"%s"}`, id, run, id, failure, time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)))
 		}
 	}
 	for id := range fieldLeaks {
