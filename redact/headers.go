@@ -61,5 +61,6 @@ func headerValue(name, v string) string {
 	if urlHeaders[lowerASCII(name)] {
 		return URL(v)
 	}
-	return Text(v)
+	// gitleaks' rules run once over the whole outcome, after this.
+	return byRules(v)
 }
