@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/integration-events/integration-events/redact"
@@ -18,6 +19,13 @@ func Admit(integrationID string, data []byte, receivedAt time.Time) (subjects.Ru
 	o, err := subjects.DecodeOutcome(integrationID, data)
 	if err != nil {
 		return o, err
+	}
+	// Ids are not redacted: events, claims and counters are keyed by them.
+	// One that holds a credential is refused instead.
+	for _, id := range []struct{ name, v string }{{"integrationId", o.IntegrationID}, {"runId", o.RunID}} {
+		if redact.HoldsCredential(id.v) {
+			return subjects.RunOutcome{}, fmt.Errorf("%w: %s holds what looks like a credential; ids are shown to operators", subjects.ErrBadInput, id.name)
+		}
 	}
 	o = redact.Outcome(o)
 	BoundOutcome(&o)

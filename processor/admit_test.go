@@ -2,6 +2,8 @@ package processor_test
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,25 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 )
+
+func TestAdmitRefusesACredentialInAnID(t *testing.T) {
+	for _, tt := range []struct{ integration, run, reason string }{
+		{"int-1", "run token=Q7xLEAK12345", "runId holds what looks like a credential"},
+		{"sk_live_Q7xLEAK12345", "run-1", "integrationId holds what looks like a credential"},
+	} {
+		o := workload.Failed(tt.integration, tt.run, subjects.StagePerform, 500)
+		d, _ := json.Marshal(o)
+		_, err := processor.Admit(tt.integration, d, time.Now())
+		if !errors.Is(err, subjects.ErrBadInput) || !strings.Contains(err.Error(), tt.reason) || strings.Contains(err.Error(), "LEAK") {
+			t.Errorf("%s/%s: error %v, want bad input saying %q without the credential", tt.integration, tt.run, err, tt.reason)
+		}
+	}
+	// A success's run id is stored too, when it ends a streak.
+	d, _ := json.Marshal(workload.Succeeded("int-1", "run token=Q7xLEAK12345"))
+	if _, err := processor.Admit("int-1", d, time.Now()); !errors.Is(err, subjects.ErrBadInput) {
+		t.Errorf("a success with a credential in its run id: %v", err)
+	}
+}
 
 // BenchmarkAdmit admits the outcomes the hot path sees most, so the cost of
 // redaction and bounding shows beside BenchmarkDecodeOutcome's decoding: a

@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -42,7 +41,7 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Destination:         o.Destination,
 		EntityType:          o.EntityType,
 		EntityID:            o.EntityID,
-		Message:             message + clockNote(o),
+		Message:             message,
 		Remedy:              remedy,
 		FollowUp:            followUp(t.Kind, o),
 		ConsecutiveFailures: next.ConsecutiveFailures,
@@ -98,16 +97,6 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Time:            o.FinishedAt,
 	}
 	return eff
-}
-
-// clockNote says that an event is dated when its run was received, not when
-// the runner said it finished.
-func clockNote(o *subjects.RunOutcome) string {
-	if o.ReportedFinishedAt == nil {
-		return ""
-	}
-	return fmt.Sprintf(" (The runner reported finishedAt %s, more than %d minutes after the run was received at %s; the receive time is used.)",
-		o.ReportedFinishedAt.UTC().Format(time.RFC3339), int(MaxClockSkew/time.Minute), o.FinishedAt.UTC().Format(time.RFC3339))
 }
 
 func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {

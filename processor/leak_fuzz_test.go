@@ -15,11 +15,13 @@ import (
 // credentialNames are names of every rule that marks a credential by name.
 var credentialNames = []string{
 	"password", "api_key", "X-Api-Key", "access_token", "client_secret", "sessionId", "X-SFDC-Session",
-	"signature", "passwd", "pwd", "auth", "credentials", "refresh_token", "Cookie", "apiKey",
+	"signature", "passwd", "pwd", "auth", "credentials", "refresh_token", "Cookie", "apiKey", "code_verifier",
+	"client_assertion", "Authorization", "PASSWORD", "privateKey",
 }
 
-// oauthNames are OAuth's credential parameters, for query and form places.
-var oauthNames = []string{"code", "code_verifier", "assertion", "client_assertion", "id_token", "sig"}
+// paramNames are the names that carry credentials as query and form
+// parameters: every credential name, and OAuth's code and sig.
+var paramNames = append([]string{"code", "sig"}, credentialNames...)
 
 // keyPrefixes are documented prefixes of provider keys.
 var keyPrefixes = []string{"sk_live_", "rk_live_", "sk_test_", "whsec_", "xoxb-", "xoxp-", "ghp_", "github_pat_", "glpat-", "AIza", "AKIA", "ASIA"}
@@ -38,11 +40,12 @@ func credential(seed string) string {
 }
 
 // placed is an outcome with cred in one of the places runners put
-// credentials, chosen by place and variant, and the credential as placed;
-// text surrounds the free-text places on lines of its own.
-func placed(place, variant uint8, cred, text string) (subjects.RunOutcome, string) {
-	pick := func(list []string) string { return list[int(variant)%len(list)] }
-	name := pick(credentialNames)
+// credentials, chosen by place, in a shape chosen by variant and style, and
+// the credential as placed; text surrounds the free-text places on lines of
+// their own.
+func placed(place, variant, style uint8, cred, text string) (subjects.RunOutcome, string) {
+	pick := func(list []string, by uint8) string { return list[int(by)%len(list)] }
+	name := pick(credentialNames, variant)
 	o := subjects.RunOutcome{
 		RunID: "run-1", IntegrationID: fuzzIntegration, Destination: "Salesforce", Status: subjects.StatusFailed,
 		FinishedAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC),
@@ -53,13 +56,13 @@ func placed(place, variant uint8, cred, text string) (subjects.RunOutcome, strin
 	}
 	req, resp := o.Failure.HTTP.Request, o.Failure.HTTP.Response
 	var snippet string
-	switch place % 16 {
+	switch place % 20 {
 	case 0:
-		h := pick([]string{"X-SFDC-Session", "Authorization", "X-Custom", "Api-Token", "X-Whatever-" + name})
-		req.Headers[h] = []string{pick([]string{"", "Bearer ", "Basic ", "session="}) + cred}
+		h := pick([]string{"X-SFDC-Session", "Authorization", "X-Custom", "Api-Token", "X-Whatever-" + name}, variant)
+		req.Headers[h] = []string{pick([]string{"", "Bearer ", "Basic ", "session=", "OAuth "}, style) + cred}
 		return o, cred
 	case 1:
-		req.URL = "https://h.example.com/v1/x?page=2&" + pick(append(oauthNames, credentialNames...)) + "=" + cred
+		req.URL = "https://h.example.com/v1/x?page=2&" + pick(paramNames, variant) + "=" + cred + pick([]string{"", "&x=1", "#f"}, style)
 		return o, cred
 	case 2:
 		req.URL = "https://user:" + cred + "@h.example.com/x"
@@ -68,36 +71,67 @@ func placed(place, variant uint8, cred, text string) (subjects.RunOutcome, strin
 		req.URL = "https://" + cred + "@h.example.com/x"
 		return o, cred
 	case 4:
-		b, _ := json.Marshal(map[string]any{"a": 1, "nested": []any{map[string]any{name: cred, "text": text}}})
+		var v any = map[string]any{"a": 1, "nested": []any{map[string]any{name: cred, "text": text}}}
+		if style%2 == 1 {
+			v = map[string]any{"headers": []any{map[string]any{pick([]string{"name", "key"}, style/2): name, "value": cred}}}
+		}
+		b, _ := json.Marshal(v)
 		resp.Body = subjects.Body(b)
 		return o, cred
 	case 5:
-		req.Body = subjects.Body("grant_type=authorization_code&" + pick(append(oauthNames, credentialNames...)) + "=" + cred)
+		req.Body = subjects.Body("grant_type=authorization_code&" + pick(paramNames, variant) + "=" + cred)
 		return o, cred
 	case 6:
 		snippet = "<ns:" + name + ">" + cred + "</ns:" + name + ">"
 	case 7:
 		snippet = "<x " + name + `="` + cred + `"/>`
 	case 8:
-		snippet = pick([]string{name + "=" + cred, name + ": " + cred, `"` + name + `": "` + cred + `"`, name + " = '" + cred + "'"})
+		snippet = `<param name="` + name + `">` + cred + "</param>"
 	case 9:
-		snippet = pick([]string{"Bearer ", "Basic ", "Token ", "Negotiate ", `Digest username="u", response="`}) + cred
+		sep := pick([]string{"=", ": ", ":", " = ", "\t=\t"}, style)
+		quote := pick([]string{"", `"`, "'", `\"`}, style/5)
+		trail := pick([]string{"", ":", ".", ")", ",", ";"}, style/20)
+		snippet = quote + name + quote + sep + quote + cred + quote + trail
 	case 10:
-		snippet = pick([]string{"Cookie: a=", "Set-Cookie: sid=", "cookie: "}) + cred
+		snippet = pick([]string{"Bearer ", "Basic ", "Token ", "Negotiate ", `Digest username="u", response="`, "OAuth ", "SSWS ", "ApiKey "}, style) + cred
 	case 11:
-		snippet = "eyJ" + cred + ".eyJ" + cred + "." + cred
+		snippet = pick([]string{"Cookie: a=", "Set-Cookie: sid=", "cookie: "}, style) + cred
 	case 12:
-		snippet = "-----BEGIN RSA PRIVATE KEY-----\n" + cred + "\n-----END RSA PRIVATE KEY-----"
+		snippet = "eyJ" + cred + ".eyJ" + cred + "." + cred
 	case 13:
-		p := pick(keyPrefixes)
+		p := pick(keyPrefixes, variant)
 		if strings.HasPrefix(p, "A") && p != "AIza" {
 			cred = strings.ToUpper(cred)
 		}
 		snippet = p + cred
 	case 14:
-		snippet = "GET https://h.example.com/p?" + pick(append(oauthNames, credentialNames...)) + "=" + cred + "&page=2"
+		snippet = "GET https://h.example.com/p?" + pick(paramNames, variant) + "=" + cred + "&page=2"
 	case 15:
-		snippet = "https://" + pick([]string{"u:", ""}) + cred + "@db.example.com/x"
+		snippet = "https://" + pick([]string{"u:", ""}, style) + cred + "@db.example.com/x"
+	case 16:
+		snippet = "GET /services/oauth2/callback?" + pick(paramNames, variant) + "=" + cred + "&state=s"
+	case 17:
+		snippet = "token request: grant_type=authorization_code&" + pick(paramNames, variant) + "=" + cred
+	case 18:
+		snippet = "headers map[" + name + ":[" + cred + "] Accept:[*/*]]"
+	case 19:
+		in := pick([]string{"password=", "Bearer ", "token: "}, style) + cred
+		switch variant % 6 {
+		case 0:
+			o.Destination = in
+		case 1:
+			o.Failure.Stage = subjects.StageMap
+			o.Failure.Mapping = &subjects.Mapping{M3terEntity: "Account", M3terID: in}
+		case 2:
+			o.Log = []subjects.LogEntry{{Step: in, Message: "x"}}
+		case 3:
+			o.Log = []subjects.LogEntry{{Level: in, Message: "x"}}
+		case 4:
+			req.Method = in
+		case 5:
+			req.Headers["Authorization: "+in] = []string{"x"}
+		}
+		return o, cred
 	}
 	s := text + "\n" + snippet + "\n" + text
 	switch variant / 16 % 5 {
@@ -120,15 +154,17 @@ func placed(place, variant uint8, cred, text string) (subjects.RunOutcome, strin
 // holds it: its events as stored, the disable command and the counter as
 // stored in KV (which integrations.get and the CLI show as they are).
 func FuzzNoCredentialReachesAnOutput(f *testing.F) {
-	for place := range uint8(16) {
+	for place := range uint8(20) {
 		for _, variant := range []uint8{0, 1, 2, 3, 4, 5, 16, 33, 50, 67} {
-			f.Add(place, variant, "seed", "Salesforce rejected the request")
+			for _, style := range []uint8{0, 1, 6, 27, 45} {
+				f.Add(place, variant, style, "seed", "Salesforce rejected the request")
+			}
 		}
 	}
-	f.Add(uint8(8), uint8(0), "s", "token=")
-	f.Add(uint8(8), uint8(1), "s", `say "`)
-	f.Fuzz(func(t *testing.T, place, variant uint8, seed, text string) {
-		o, cred := placed(place, variant, credential(seed), text)
+	f.Add(uint8(9), uint8(0), uint8(0), "s", "token=")
+	f.Add(uint8(9), uint8(1), uint8(0), "s", `say "`)
+	f.Fuzz(func(t *testing.T, place, variant, style uint8, seed, text string) {
+		o, cred := placed(place, variant, style, credential(seed), text)
 		data, err := json.Marshal(o)
 		if err != nil {
 			t.Fatal(err)
@@ -155,7 +191,7 @@ func FuzzNoCredentialReachesAnOutput(f *testing.F) {
 			outputs["counter"], _ = json.Marshal(next)
 			for what, out := range outputs {
 				if strings.Contains(string(out), cred) {
-					t.Fatalf("%s holds the credential %s placed at %d/%d:\n%s", what, cred, place%16, variant, out)
+					t.Fatalf("%s holds the credential %s placed at %d/%d/%d:\n%s", what, cred, place%20, variant, style, out)
 				}
 			}
 			if !strings.Contains(string(outputs["event "+string(tr.Kind)]), redact.Marker) {

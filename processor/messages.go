@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/integration-events/integration-events/subjects"
 )
@@ -127,6 +128,10 @@ func Message(r Rule, o *subjects.RunOutcome) (message, remedy string) {
 		}
 	} else {
 		b.WriteString(", with no error message.")
+	}
+	if t := o.ReportedFinishedAt; t != nil {
+		fmt.Fprintf(&b, " (The runner reported finishedAt %s, more than %d minutes after the run was received at %s; the receive time is used.)",
+			t.UTC().Format(time.RFC3339), int(MaxClockSkew/time.Minute), o.FinishedAt.UTC().Format(time.RFC3339))
 	}
 	b.WriteByte(' ')
 	if r.Kind == subjects.KindPerform {

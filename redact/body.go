@@ -54,14 +54,26 @@ func isForm(h subjects.Headers) bool {
 }
 
 // jsonValue redacts a decoded JSON value in place: the value of every key
-// CredentialName accepts, whatever it holds, and every string as text.
+// CredentialName accepts, unless it is a number, a boolean or null (as in
+// "tokenExpired": true), and every string as text. A name/value pair
+// written as an object, as HAR and Postman write headers
+// ({"name": "X-SFDC-Session", "value": "…"}), is redacted by its name.
 func jsonValue(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
+		named := false
+		for _, nk := range []string{"name", "key"} {
+			if n, ok := t[nk].(string); ok && CredentialName(n) {
+				named = true
+			}
+		}
 		for k, val := range t {
-			if CredentialName(k) {
-				t[k] = Marker
-			} else {
+			switch {
+			case CredentialName(k) || named && k == "value":
+				if redactable(val) {
+					t[k] = Marker
+				}
+			default:
 				t[k] = jsonValue(val)
 			}
 		}
@@ -73,4 +85,13 @@ func jsonValue(v any) any {
 		return byRules(t)
 	}
 	return v
+}
+
+// redactable reports whether a JSON value can hold a credential.
+func redactable(v any) bool {
+	switch v.(type) {
+	case bool, json.Number, nil:
+		return false
+	}
+	return true
 }

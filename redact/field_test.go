@@ -1,6 +1,7 @@
 package redact_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -195,5 +196,70 @@ func TestOutcomeRedactsEveryPlaceAndKeepsTheInput(t *testing.T) {
 	ok := subjects.RunOutcome{Status: subjects.StatusSucceeded, Log: []subjects.LogEntry{{Message: "token=x1"}}}
 	if redact.Outcome(ok).Log[0].Message != "token=x1" {
 		t.Error("a success was redacted")
+	}
+}
+
+// TestReviewedPlacements are placements a review found leaking or
+// over-redacted, each with the value it must become.
+func TestReviewedPlacements(t *testing.T) {
+	tests := []struct{ in, want string }{
+		// A scheme the rules did not know, and the rest of an Authorization line.
+		{"Authorization: OAuth 00D5g000004LEAK!AQ4AQFkLEAK", "Authorization: OAuth " + R},
+		{"Authorization: SSWS 00LEAKokta12", "Authorization: SSWS " + R},
+		{"Authorization: Custom v=1 LEAKcustom", "Authorization: " + R},
+		{"OAuth 2.0 is required", "OAuth 2.0 is required"},
+		// A value followed by a colon.
+		{"api_key=LEAK9x: invalid", "api_key=" + R + ": invalid"},
+		{"login failed (password: LEAKpw2:) retry", "login failed (password: " + R + ":) retry"},
+		{"X-SFDC-Session:00DLEAK9:", "X-SFDC-Session:" + R + ":"},
+		// OAuth's parameters in a form written into text, and in a relative URL.
+		{"token request: grant_type=authorization_code&code=LEAKfcode&code_verifier=LEAKpkce", "token request: grant_type=authorization_code&code=" + R + "&code_verifier=" + R},
+		{"GET /services/oauth2/callback?code=LEAKqcode&state=s", "GET /services/oauth2/callback?code=" + R + "&state=s"},
+		{"error code=INVALID_LOGIN", "error code=INVALID_LOGIN"},
+		// Header dumps as Go, Python and escaped JSON print them.
+		{"headers map[X-Sfdc-Session:[00DLEAKsess] Content-Type:[text/xml]]", "headers map[X-Sfdc-Session:[" + R + "] Content-Type:[text/xml]]"},
+		{"{'X-SFDC-Session': '00DLEAKsess'}", "{'X-SFDC-Session': '" + R + "'}"},
+		{`{\"password\":\"LEAKesc\"}`, `{\"password\":\"` + R + `\"}`},
+		{`<param name="password">LEAKx</param>`, `<param name="password">` + R + `</param>`},
+		// A plain word is prose only after names that occur in prose.
+		{"password: letmein", "password: " + R},
+		{"X-SFDC-Session: abcdefgh", "X-SFDC-Session: " + R},
+		{"token: expired", "token: expired"},
+		{"INVALID_SESSION_ID: Session expired or invalid", "INVALID_SESSION_ID: Session expired or invalid"},
+		// No over-redaction by "key" inside other words.
+		{"monkey=banana keyword=INVALID", "monkey=banana keyword=INVALID"},
+	}
+	for _, tt := range tests {
+		if got := redact.Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+	// JSON: OAuth's verifier and assertions by name, HAR headers by their
+	// name field, and no number or boolean redacted.
+	body := `{"grant_type":"authorization_code","code_verifier":"LEAKjcv","client_assertion":"LEAKca","code":"3200",` +
+		`"headers":[{"name":"X-SFDC-Session","value":"00DLEAKhar"},{"name":"Accept","value":"*/*"}],"tokenExpired":true,"sessionTimeout":30,"keyword":"INVALID"}`
+	out := redact.Exchange(&subjects.HTTPExchange{Response: &subjects.HTTPResponse{Body: subjects.Body(body)}})
+	want := `{"client_assertion":"` + R + `","code":"3200","code_verifier":"` + R + `","grant_type":"authorization_code",` +
+		`"headers":[{"name":"X-SFDC-Session","value":"` + R + `"},{"name":"Accept","value":"*/*"}],"keyword":"INVALID","sessionTimeout":30,"tokenExpired":true}`
+	if got := string(out.Response.Body); got != want {
+		t.Errorf("JSON body\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestOutcomeRedactsEveryField(t *testing.T) {
+	o := subjects.RunOutcome{
+		RunID: "r1", IntegrationID: "i1", Destination: "Salesforce password=LEAKdest", Status: subjects.StatusFailed,
+		Failure: &subjects.Failure{Stage: subjects.StageMap, Message: "no mapping",
+			Mapping: &subjects.Mapping{M3terEntity: "Account", M3terID: "password=LEAKmap", ExternalSystem: "Salesforce", ExternalTable: "Account"},
+			HTTP: &subjects.HTTPExchange{Request: &subjects.HTTPRequest{Method: "token=LEAKmethod", Headers: subjects.Headers{"Authorization: Bearer LEAKname": {"x"}}}}},
+		Log: []subjects.LogEntry{{Step: "sid=LEAKstep", Level: "pwd=LEAKlevel", Message: "ok"}},
+	}
+	got := redact.Outcome(o)
+	b, _ := json.Marshal(got)
+	if strings.Contains(string(b), "LEAK") {
+		t.Errorf("a field kept its credential: %s", b)
+	}
+	if got.Failure.Mapping.M3terEntity != "Account" || got.Failure.Mapping.ExternalTable != "Account" {
+		t.Errorf("mapping %+v", got.Failure.Mapping)
 	}
 }

@@ -3,32 +3,31 @@ package redact
 import "strings"
 
 // credentialParts are parts of names that carry credentials, matched
-// anywhere in the lowered name: "x-api-key", "refresh_token",
-// "clientSecret", "X-SFDC-Session", "sessionId", "Proxy-Authorization".
+// anywhere in the lowered name: "refresh_token", "clientSecret",
+// "X-SFDC-Session", "sessionId", "Proxy-Authorization", "APIKEY".
 var credentialParts = []string{
-	"key", "token", "secret", "passw", "passphrase", "signature", "credential",
-	"session", "cookie", "authorization",
+	"token", "secret", "passw", "passphrase", "signature", "credential",
+	"session", "cookie", "authorization", "apikey", "accesskey", "privatekey",
 }
 
-// credentialWords are short names that carry credentials only as a whole
-// word of the name ("auth", "basicAuth", "pwd"), since as parts they stand
-// in harmless names ("author", "passed", "signal", "consider").
+// credentialWords are names that carry credentials only as a whole word of
+// the name ("x-api-key", "basicAuth", "pwd"), since as parts they stand in
+// harmless names ("keyword", "monkey", "author", "passed", "signal").
 var credentialWords = map[string]bool{
-	"auth": true, "pwd": true, "pw": true, "pass": true, "sig": true, "sid": true, "otp": true, "jwt": true, "bearer": true,
+	"key": true, "auth": true, "pwd": true, "pw": true, "pass": true, "sig": true, "sid": true, "otp": true, "jwt": true, "bearer": true,
 }
 
-// oauthParams are the OAuth 2.0 parameters that carry credentials but whose
-// names say so to no other rule: the authorization code (RFC 6749 §4.1.2),
-// the PKCE code verifier (RFC 7636 §4.1), JWT assertions (RFC 7521 §4.1,
-// RFC 7523) and a signed URL's signature (Azure Shared Access Signatures'
-// "sig"). id_token and refresh_token match credentialParts already.
-// They are matched whole, and only as query and form parameters, where
-// OAuth defines them: "code" in a JSON body is a provider's error code,
+// credentialNames are whole names that carry credentials: OAuth's PKCE
+// code verifier (RFC 7636 §4.1) and JWT assertions (RFC 7521 §4.1, RFC
+// 7523), whose words say so to no other rule.
+var credentialNames = map[string]bool{"code_verifier": true, "assertion": true, "client_assertion": true}
+
+// oauthParams are query and form parameters that carry credentials only
+// there, where OAuth defines them: the authorization code (RFC 6749
+// §4.1.2) and a signed URL's signature (Azure Shared Access Signatures'
+// "sig"). In a JSON body or in text "code" is a provider's error code,
 // which classification reads.
-var oauthParams = map[string]bool{
-	"code": true, "code_verifier": true, "assertion": true, "client_assertion": true,
-	"id_token": true, "refresh_token": true, "sig": true,
-}
+var oauthParams = map[string]bool{"code": true, "sig": true}
 
 // harmlessNames hold a credential part but name no credential: OAuth's
 // token_type (RFC 6749 §7.1), endpoints, and Stripe's Idempotency-Key.
@@ -47,6 +46,9 @@ func CredentialName(name string) bool {
 	if harmlessNames[n] {
 		return false
 	}
+	if credentialNames[n] {
+		return true
+	}
 	for _, p := range credentialParts {
 		if strings.Contains(n, p) {
 			return true
@@ -61,7 +63,7 @@ func CredentialName(name string) bool {
 }
 
 // ParamName reports whether a query or form parameter carries a
-// credential: CredentialName, or one of OAuth's credential parameters.
+// credential: CredentialName, or OAuth's code or a signed URL's sig.
 func ParamName(name string) bool {
 	return CredentialName(name) || oauthParams[lowerASCII(name)]
 }
@@ -109,4 +111,15 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
+}
+
+// proseWords mark names after which a plain word is prose rather than a
+// credential: names of tokens and keys ("token: expired") and provider
+// error codes ("INVALID_SESSION_ID: Session expired"). After any other
+// credential name ("password: letmein") a plain word is still a secret.
+var proseWords = []string{"token", "key", "bearer", "auth", "invalid", "expired", "error", "fail", "missing", "required", "denied", "locked", "wrong", "malformed"}
+
+// allowsProse reports whether a plain word after name is prose.
+func allowsProse(name string) bool {
+	return holdsAny(lowerASCII(name), proseWords)
 }

@@ -14,10 +14,13 @@ func Outcome(o subjects.RunOutcome) subjects.RunOutcome {
 	if o.Status != subjects.StatusFailed {
 		return o
 	}
-	o.EntityType, o.EntityID = byRules(o.EntityType), byRules(o.EntityID)
+	o.Destination, o.EntityType, o.EntityID = byRules(o.Destination), byRules(o.EntityType), byRules(o.EntityID)
 	if f := o.Failure; f != nil {
 		c := *f
 		c.Message = byRules(c.Message)
+		if m := c.Mapping; m != nil {
+			c.Mapping = &subjects.Mapping{M3terEntity: byRules(m.M3terEntity), M3terID: byRules(m.M3terID), ExternalSystem: byRules(m.ExternalSystem), ExternalTable: byRules(m.ExternalTable)}
+		}
 		c.HTTP = exchange(c.HTTP)
 		o.Failure = &c
 	}
@@ -54,7 +57,7 @@ func exchange(h *subjects.HTTPExchange) *subjects.HTTPExchange {
 	out := &subjects.HTTPExchange{}
 	if r := h.Request; r != nil {
 		out.Request = &subjects.HTTPRequest{
-			Method:  r.Method,
+			Method:  byRules(r.Method),
 			URL:     byRules(URL(r.URL)),
 			Headers: headers(r.Headers),
 			Body:    body(r.Body, r.Headers),
@@ -76,8 +79,10 @@ func headers(h subjects.Headers) subjects.Headers {
 	}
 	out := make(subjects.Headers, len(h))
 	for name, vs := range h {
-		if !ShownHeader(name) {
-			out[name] = []string{Marker}
+		// A name that holds a credential ("Authorization: Bearer …" as a
+		// name) is redacted, and its value with it.
+		if shown := byRules(name); shown != name || !ShownHeader(name) {
+			out[shown] = []string{Marker}
 			continue
 		}
 		shown := make([]string, len(vs))
@@ -95,7 +100,7 @@ func logEntries(entries []subjects.LogEntry) []subjects.LogEntry {
 	}
 	out := make([]subjects.LogEntry, len(entries))
 	for i, e := range entries {
-		e.Message = byRules(e.Message)
+		e.Step, e.Level, e.Message = byRules(e.Step), byRules(e.Level), byRules(e.Message)
 		e.HTTP = exchange(e.HTTP)
 		out[i] = e
 	}
@@ -105,14 +110,18 @@ func logEntries(entries []subjects.LogEntry) []subjects.LogEntry {
 // textsOf points at every string of a redacted outcome that text can stand
 // in.
 func textsOf(o *subjects.RunOutcome) []*string {
-	texts := []*string{&o.EntityType, &o.EntityID}
+	texts := []*string{&o.Destination, &o.EntityType, &o.EntityID}
 	if f := o.Failure; f != nil {
 		texts = append(texts, &f.Message)
+		if m := f.Mapping; m != nil {
+			texts = append(texts, &m.M3terEntity, &m.M3terID, &m.ExternalSystem, &m.ExternalTable)
+		}
 		texts = exchangeTexts(texts, f.HTTP)
 	}
 	for i := range o.Log {
-		texts = append(texts, &o.Log[i].Message)
-		texts = exchangeTexts(texts, o.Log[i].HTTP)
+		e := &o.Log[i]
+		texts = append(texts, &e.Step, &e.Level, &e.Message)
+		texts = exchangeTexts(texts, e.HTTP)
 	}
 	return texts
 }
@@ -122,7 +131,7 @@ func exchangeTexts(texts []*string, h *subjects.HTTPExchange) []*string {
 		return texts
 	}
 	if r := h.Request; r != nil {
-		texts = append(texts, &r.URL, (*string)(&r.Body))
+		texts = append(texts, &r.Method, &r.URL, (*string)(&r.Body))
 		texts = headerTexts(texts, r.Headers)
 	}
 	if r := h.Response; r != nil {

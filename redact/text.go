@@ -20,7 +20,7 @@ var textRules = []textRule{
 	{[]string{"private key"}, func(s string) string { return pemBlock.ReplaceAllString(s, Marker) }},
 	{[]string{"://"}, urlsInText},
 	{[]string{"cookie"}, cookies},
-	{[]string{"bearer", "basic", "token", "negotiate", "digest"}, schemes},
+	{[]string{"bearer", "basic", "token", "negotiate", "digest", "oauth", "ssws", "apikey"}, schemes},
 	{nameTriggers(), pairs},
 	{[]string{"<"}, xmlElements},
 	{[]string{"eyj"}, func(s string) string { return jwt.ReplaceAllString(s, Marker) }},
@@ -108,9 +108,15 @@ func cookies(s string) string {
 }
 
 // scheme is an HTTP authentication scheme and its credentials: a token68
-// (RFC 9110 §11.4) for Bearer, Basic, Token and Negotiate; the rest of the
-// line for Digest, whose credentials are parameters.
-var scheme = regexp.MustCompile(`(?i)\b(bearer|basic|token|negotiate)(\s+)([A-Za-z0-9._~+/-]+=*)|\b(digest)(\s+)([^\r\n]+)`)
+// (RFC 9110 §11.4) for Bearer, Basic, Token and Negotiate and for the
+// provider schemes OAuth (Salesforce), SSWS (Okta), ApiKey and
+// Zoho-oauthtoken; the rest of the line for Digest, whose credentials are
+// parameters.
+var scheme = regexp.MustCompile(`(?i)\b(bearer|basic|token|negotiate|oauth|ssws|apikey|zoho-oauthtoken)(\s+)([A-Za-z0-9._~+/!-]+=*)|\b(digest)(\s+)([^\r\n]+)`)
+
+// minProviderScheme is the shortest credential after a provider scheme:
+// "OAuth 2.0" is prose, a session id is not.
+const minProviderScheme = 8
 
 func schemes(s string) string {
 	return replaceSubmatches(scheme, s, func(m []string) string {
@@ -121,40 +127,67 @@ func schemes(s string) string {
 		if first, _, _ := strings.Cut(cred, " "); prose(strings.TrimRight(first, ",.;:")) {
 			return m[0]
 		}
+		switch lowerASCII(name) {
+		case "oauth", "ssws", "apikey", "zoho-oauthtoken":
+			if len(cred) < minProviderScheme {
+				return m[0]
+			}
+		}
 		return name + sp + Marker
 	})
 }
 
 // pairName is the name and separator of name=value, name: value,
-// "name": "value" or name="value": a name after anything but a name
-// character. The value is read by pairValue, since it may hold = and :.
-var pairName = regexp.MustCompile(`(?:^|[^\w.-])"?([A-Za-z_][\w.-]{0,63})"?(\s*[:=])`)
+// "name": "value", 'name': 'value', \"name\": \"value\" (JSON escaped
+// in text) or name="value": a name after anything but a name character,
+// which is kept, since after ?, & or ; the name is a URL's or a form's
+// parameter. The value is read by pairValue, since it may hold = and :.
+var pairName = regexp.MustCompile(`(^|[^\w.-])(?:\\?["'])?([A-Za-z_][\w.-]{0,63})(?:\\?["'])?(\s*[:=])`)
 
 func pairs(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range pairName.FindAllStringSubmatchIndex(s, -1) {
-		name, sep, at := s[m[2]:m[3]], s[m[4]:m[5]], m[1]
-		if m[0] < last || !CredentialName(name) {
+		before, name, sep, at := s[m[2]:m[3]], s[m[4]:m[5]], s[m[6]:m[7]], m[1]
+		if m[0] < last {
+			continue
+		}
+		if !CredentialName(name) && !(strings.ContainsAny(before, "?&;") && ParamName(name)) {
 			continue
 		}
 		for at < len(s) && (s[at] == ' ' || s[at] == '\t') {
 			sep += s[at : at+1]
 			at++
 		}
-		v := pairValue(s[at:])
-		// "token= password: x": the run after the separator is the next
-		// pair's name, not a value.
-		if v == "" || strings.HasSuffix(v, ":") {
+		v := pairValue(s[at:], strings.Contains(lowerASCII(name), "authorization"))
+		// Empty, or redacted by a rule before ("Authorization: Bearer …").
+		if v == "" || strings.Contains(v, Marker) {
 			continue
 		}
-		quoted := v[0] == '"' || v[0] == '\''
-		if !quoted && (strings.Contains(sep, ":") || strings.TrimSpace(sep) != sep) && prose(v) {
+		if bare, ok := strings.CutSuffix(v, ":"); ok {
+			// "token= password: x": the run is the next pair's name.
+			if CredentialName(bare) {
+				continue
+			}
+			v = bare
+		}
+		quote := ""
+		switch {
+		case strings.HasPrefix(v, `\"`):
+			quote = `\"`
+		case v[0] == '"' || v[0] == '\'':
+			quote = v[:1]
+		case v[0] == '[' && strings.HasSuffix(v, "]"):
+			b.WriteString(s[last:at] + "[" + Marker + "]")
+			last = at + len(v)
+			continue
+		}
+		if quote == "" && allowsProse(name) && (strings.Contains(sep, ":") || strings.TrimSpace(sep) != sep) && allProse(v) {
 			continue
 		}
 		b.WriteString(s[last:at])
-		if quoted {
-			b.WriteString(v[:1] + Marker + v[:1])
+		if quote != "" {
+			b.WriteString(quote + Marker + quote)
 		} else {
 			b.WriteString(Marker)
 		}
@@ -167,12 +200,30 @@ func pairs(s string) string {
 	return b.String()
 }
 
-// pairValue is the value at the start of s: a quoted string (up to its
-// closing quote, or the end when cut) or a run up to a space or a
-// delimiter.
-func pairValue(s string) string {
+// allProse reports whether every word of v is prose.
+func allProse(v string) bool {
+	for w := range strings.FieldsSeq(v) {
+		if !prose(strings.TrimRight(w, ",.;:")) {
+			return false
+		}
+	}
+	return true
+}
+
+// pairValue is the value at the start of s: a quoted string, JSON-escaped
+// or not (up to its closing quote, or the end when cut), a bracketed list
+// as Go prints a header map (map[X-Key:[v]]), or a run up to a space or a
+// delimiter. An Authorization header's value is its scheme and
+// credentials: the rest of the line.
+func pairValue(s string, toLineEnd bool) string {
 	if s == "" {
 		return ""
+	}
+	if strings.HasPrefix(s, `\"`) {
+		if end := strings.Index(s[2:], `\"`); end >= 0 {
+			return s[:end+4]
+		}
+		return s
 	}
 	if q := s[0]; q == '"' || q == '\'' {
 		for i := 1; i < len(s); i++ {
@@ -185,18 +236,30 @@ func pairValue(s string) string {
 		}
 		return s
 	}
-	end := strings.IndexAny(s, " \t\r\n\"'&,;}<>()[]`")
-	if end < 0 {
+	if s[0] == '[' {
+		if end := strings.IndexByte(s, ']'); end >= 0 {
+			return s[:end+1]
+		}
 		return s
 	}
-	return s[:end]
+	stop := " \t\r\n\"'&,;}<>()[]`"
+	if toLineEnd {
+		stop = "\r\n\"'<>}`"
+	}
+	end := strings.IndexAny(s, stop)
+	if end < 0 {
+		return strings.TrimRight(s, " \t")
+	}
+	return strings.TrimRight(s[:end], " \t")
 }
 
 // nameTriggers are what a credential name holds, for screening.
 func nameTriggers() []string {
 	t := append([]string(nil), credentialParts...)
-	for w := range credentialWords {
-		t = append(t, w)
+	for _, names := range []map[string]bool{credentialWords, credentialNames, oauthParams} {
+		for w := range names {
+			t = append(t, w)
+		}
 	}
 	return t
 }
@@ -205,9 +268,22 @@ func nameTriggers() []string {
 // such as NetSuite SuiteTalk's <platformCore:password>.
 var xmlElement = regexp.MustCompile(`<((?:[\w.-]+:)?([A-Za-z_][\w.-]*))(\s[^<>]*)?>((?s:\s*<!\[CDATA\[.*?\]\]>\s*)|[^<]+)`)
 
+// xmlNameAttribute names a name/value element by attribute:
+// <param name="password">…</param>.
+var xmlNameAttribute = regexp.MustCompile(`\b(?:name|key)\s*=\s*["']([^"']*)["']`)
+
 func xmlElements(s string) string {
 	return replaceSubmatches(xmlElement, s, func(m []string) string {
-		if !CredentialName(m[2]) || strings.TrimSpace(m[4]) == "" {
+		if strings.TrimSpace(m[4]) == "" {
+			return m[0]
+		}
+		named := CredentialName(m[2])
+		if !named && m[3] != "" {
+			if a := xmlNameAttribute.FindStringSubmatch(m[3]); a != nil {
+				named = CredentialName(a[1])
+			}
+		}
+		if !named {
 			return m[0]
 		}
 		return m[0][:len(m[0])-len(m[4])] + Marker
@@ -245,4 +321,11 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// HoldsCredential reports whether s holds a credential by the rules of
+// Text other than gitleaks': cheap enough for the ids of every outcome,
+// successes included, where a key that only gitleaks knows is not met.
+func HoldsCredential(s string) bool {
+	return byRules(s) != s
 }

@@ -193,6 +193,9 @@ func TestAFutureFinishedAtIsDatedWhenReceived(t *testing.T) {
 		if e.Data.ReportedFinishedAt == nil || !e.Data.ReportedFinishedAt.Equal(reported) {
 			t.Errorf("%s reportedFinishedAt %v, want %v", e.Type, e.Data.ReportedFinishedAt, reported)
 		}
+		if !strings.HasSuffix(e.Data.Message, e.Data.Remedy) || e.Data.Remedy == "" {
+			t.Errorf("%s message does not end with its remedy %q: %q", e.Type, e.Data.Remedy, e.Data.Message)
+		}
 		if !strings.Contains(e.Data.Message, "The runner reported finishedAt 2099-01-01T00:00:00Z, more than 5 minutes after the run was received at ") {
 			t.Errorf("%s message does not say which time it uses: %q", e.Type, e.Data.Message)
 		}
