@@ -251,7 +251,7 @@ func TestOutcomeRedactsEveryField(t *testing.T) {
 		RunID: "r1", IntegrationID: "i1", Destination: "Salesforce password=LEAKdest", Status: subjects.StatusFailed,
 		Failure: &subjects.Failure{Stage: subjects.StageMap, Message: "no mapping",
 			Mapping: &subjects.Mapping{M3terEntity: "Account", M3terID: "password=LEAKmap", ExternalSystem: "Salesforce", ExternalTable: "Account"},
-			HTTP: &subjects.HTTPExchange{Request: &subjects.HTTPRequest{Method: "token=LEAKmethod", Headers: subjects.Headers{"Authorization: Bearer LEAKname": {"x"}}}}},
+			HTTP:    &subjects.HTTPExchange{Request: &subjects.HTTPRequest{Method: "token=LEAKmethod", Headers: subjects.Headers{"Authorization: Bearer LEAKname": {"x"}}}}},
 		Log: []subjects.LogEntry{{Step: "sid=LEAKstep", Level: "pwd=LEAKlevel", Message: "ok"}},
 	}
 	got := redact.Outcome(o)
