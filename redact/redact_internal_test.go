@@ -42,3 +42,30 @@ func BenchmarkRedactText(b *testing.B) {
 		Text(msg)
 	}
 }
+
+// BenchmarkRedactAdversarial redacts 1 MiB texts built to make a rule
+// rescan what it has read (many names with no value end, unclosed quotes,
+// CDATA and PEM blocks): each must stay linear, near the others' MB/s.
+func BenchmarkRedactAdversarial(b *testing.B) {
+	for name, unit := range map[string]string{
+		"authorization": "Authorization: ",
+		"redacted-auth": "Authorization: Bearer abc123XYZ ",
+		"cdata":         "<password><![CDATA[",
+		"pem":           "-----BEGIN PRIVATE KEY-----",
+		"cookie":        "Cookie: ",
+		"bearer":        "Bearer ",
+		"single-quote":  `'password': '`,
+		"prose":         "token: expired ",
+		"escaped":       `\"password\":\"`,
+		"brackets":      "key:[",
+		"urls":          "https://a@b?code=",
+	} {
+		s := strings.Repeat(unit, 1<<20/len(unit))
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				Text(s)
+			}
+		})
+	}
+}

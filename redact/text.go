@@ -159,14 +159,22 @@ func pairs(s string) string {
 			sep += s[at : at+1]
 			at++
 		}
+		// Redacted by a rule before ("Authorization: Bearer [REDACTED]"):
+		// kept, and read on after it.
+		if head := s[at:min(len(s), at+40)]; strings.Contains(head, Marker) {
+			if i := strings.Index(head, Marker); !strings.ContainsAny(head[:i], "\r\n") {
+				b.WriteString(s[last : at+i+len(Marker)])
+				last = at + i + len(Marker)
+				continue
+			}
+		}
 		v := pairValue(s[at:], strings.Contains(lowerASCII(name), "authorization"))
-		// Empty, or redacted by a rule before ("Authorization: Bearer …").
-		if v == "" || strings.Contains(v, Marker) {
+		if v == "" {
 			continue
 		}
 		if bare, ok := strings.CutSuffix(v, ":"); ok {
 			// "token= password: x": the run is the next pair's name.
-			if CredentialName(bare) {
+			if len(bare) <= 64 && !strings.ContainsAny(bare, " \t") && CredentialName(bare) {
 				continue
 			}
 			v = bare
@@ -182,7 +190,7 @@ func pairs(s string) string {
 			last = at + len(v)
 			continue
 		}
-		if quote == "" && allowsProse(name) && (strings.Contains(sep, ":") || strings.TrimSpace(sep) != sep) && allProse(v) {
+		if quote == "" && allowsProse(name) && (strings.Contains(sep, ":") || strings.TrimSpace(sep) != sep) && len(v) <= maxProse && allProse(v) {
 			continue
 		}
 		b.WriteString(s[last:at])
@@ -199,6 +207,10 @@ func pairs(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// maxProse is the longest value that can be prose: an explanation after
+// "Authorization:" is short, and the bound keeps text of many names linear.
+const maxProse = 200
 
 // allProse reports whether every word of v is prose.
 func allProse(v string) bool {
