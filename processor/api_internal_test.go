@@ -109,3 +109,25 @@ func TestActionReplyFitsTheBudget(t *testing.T) {
 		t.Errorf("%d bytes, %d records, note %q", len(b), len(got.AlreadyActioned), got.AlreadyActioned[0].Note)
 	}
 }
+
+func TestFitRecordMeasuresTheEscapedNote(t *testing.T) {
+	now := time.Now()
+	d := subjects.EventData{EventName: "integration.perform.error", IntegrationID: "i", RunID: "r", Message: "m. Next: re-run.", Error: strings.Repeat("e", 8000), LastErrorMessage: strings.Repeat("x", 4000)}
+	for i := range 50 {
+		d.Log = append(d.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(i, strings.Repeat("l", 1000))})
+	}
+	data, _ := json.Marshal(d)
+	if len(data) < 60<<10 || len(data) > subjects.MaxEventBytes {
+		t.Fatalf("data of %d bytes, want about 64 KiB", len(data))
+	}
+	note := strings.Repeat("<", subjects.MaxNoteBytes)
+	whole, _ := json.Marshal(subjects.EventRecord{ID: "id", EventName: d.EventName, IntegrationID: "i", DtActioned: &now, ActionedBy: strings.Repeat("&", 256), Note: note, Data: data})
+	for _, room := range []int{76 << 10, len(whole) - 1, len(whole), 1 << 20} {
+		rec := subjects.EventRecord{ID: "id", EventName: d.EventName, IntegrationID: "i", DtActioned: &now, ActionedBy: strings.Repeat("&", 256), Note: note, Data: data}
+		fitRecord(&rec, room)
+		b, _ := json.Marshal(rec)
+		if len(b) > room || rec.Note != note || (room >= len(whole)) != (string(rec.Data) == string(data)) {
+			t.Errorf("room %d: record of %d bytes, data %d bytes, note %d bytes", room, len(b), len(rec.Data), len(rec.Note))
+		}
+	}
+}

@@ -165,3 +165,62 @@ func TestListPagesFitASmallMaxPayload(t *testing.T) {
 		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
 	}
 }
+
+// TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload actions an event
+// of about 64 KiB with a note of 4,096 '<' (24 KiB once JSON escapes it) and
+// an actionedBy of 256 '&': on an 80 KiB max_payload server its record is
+// still listed and shown, its data bounded to the room the note leaves.
+func TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload(t *testing.T) {
+	const maxPayload = 80 << 10
+	srv := StartServerMaxPayload(t, maxPayload)
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", srv.ClientURL())
+	nc := Connect(t, srv.ClientURL())
+
+	// An outcome of about 65 KB: its event is shrunk to just under 64 KiB.
+	o := workload.Failed("escaped-note", "big", subjects.StagePerform, 400)
+	o.Failure.Message = strings.Repeat("e", 8000)
+	o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", 8000))
+	o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", 8000))
+	for j := range 36 {
+		o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", 1000))})
+	}
+	Publish(t, nc, o)
+	WaitCounter(t, nc, "escaped-note", Streak(1, false))
+	stored := StoredEvents(t, nc)
+	if len(stored) != 1 || len(stored[0].Raw) < 60<<10 {
+		t.Fatalf("%d events, the first of %d bytes; want one of about 64 KiB", len(stored), len(stored[0].Raw))
+	}
+	id := stored[0].ID
+
+	note, by := strings.Repeat("<", subjects.MaxNoteBytes), strings.Repeat("&", subjects.MaxOperatorBytes)
+	var act subjects.ActionEventsResponse
+	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{id}, ActionedBy: by, Note: note}, &act); code != "" || len(act.Actioned) != 1 {
+		t.Fatalf("events.action: %s %s %+v", code, msg, act)
+	}
+
+	check := func(what string, r subjects.EventRecord) {
+		t.Helper()
+		var d subjects.EventData
+		if err := json.Unmarshal(r.Data, &d); err != nil || r.ID != id || r.Note != note || r.ActionedBy != by || !strings.HasSuffix(d.Message, performRemedy400) {
+			t.Errorf("%s: record %s, note %d bytes, data %v, message ends %q", what, r.ID, len(r.Note), err, d.Message[max(0, len(d.Message)-60):])
+		}
+		b, _ := json.Marshal(r)
+		t.Logf("%s: record %d bytes, data %d bytes", what, len(b), len(r.Data))
+	}
+	pages := listAll(t, nc, subjects.ListEventsRequest{IncludeActioned: true})
+	if len(pages) != 1 || len(pages[0].Data) != 1 {
+		t.Fatalf("%d pages, want one with the event", len(pages))
+	}
+	if b, _ := json.Marshal(pages[0]); len(b) > maxPayload {
+		t.Errorf("page of %d bytes", len(b))
+	}
+	check("events.list", pages[0].Data[0])
+	var rec subjects.EventRecord
+	if code, msg := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: id}, &rec); code != "" {
+		t.Fatalf("events.get: %s %s", code, msg)
+	}
+	check("events.get", rec)
+	if strings.Contains(s.Output(), "api respond failed") || strings.Contains(s.Output(), "maximum payload") {
+		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
+	}
+}
