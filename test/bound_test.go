@@ -224,3 +224,49 @@ func TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload(t *testing.T) {
 		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
 	}
 }
+
+// TestALongStreakOfLongRunIDsKeepsItsFirstHundred runs 150 failures with
+// 256-character run ids under --disable-after 150: the counter is stored
+// with the first 100 run ids, the integration is disabled once, and
+// integrations.get and integrations.enable answer.
+func TestALongStreakOfLongRunIDsKeepsItsFirstHundred(t *testing.T) {
+	s, nc := startServe(t, "--disable-after", "150")
+	disables := subscribe(t, nc, "integrations.commands.disable.>")
+	const id = "long-streak"
+	var runIDs []string
+	for i := range 150 {
+		runIDs = append(runIDs, fmt.Sprintf("%03d-", i)+strings.Repeat("r", 252))
+		Publish(t, nc, workload.Failed(id, runIDs[i], subjects.StagePerform, 500))
+	}
+	first := runIDs[:subjects.MaxStreakRunIDs]
+	c := WaitCounter(t, nc, id, Streak(150, true))
+	if len(runIDs[0]) != 256 || !slices.Equal(c.StreakRunIDs, first) {
+		t.Fatalf("stored counter has %d streak run ids, want the first %d", len(c.StreakRunIDs), len(first))
+	}
+	record, _ := json.Marshal(c)
+	var got subjects.FailureCounter
+	if code, msg := Call(t, nc, subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: id}, &got); code != "" {
+		t.Fatalf("integrations.get: %s %s", code, msg)
+	}
+	if got.ConsecutiveFailures != 150 || !got.Disabled || !slices.Equal(got.StreakRunIDs, first) {
+		t.Fatalf("integrations.get: %d failures, disabled %t, %d run ids", got.ConsecutiveFailures, got.Disabled, len(got.StreakRunIDs))
+	}
+	disables.waitCount(t, 1)
+	var disabled []Event
+	for _, e := range StoredEvents(t, nc) {
+		if e.Type == subjects.KindDisabled.EventName() {
+			disabled = append(disabled, e)
+		}
+	}
+	if len(disabled) != 1 || !slices.Equal(disabled[0].Data.StreakRunIDs, first) || disabled[0].Data.ConsecutiveFailures != 150 {
+		t.Fatalf("%d disabled events", len(disabled))
+	}
+	var after subjects.FailureCounter
+	if code, msg := Call(t, nc, subjects.EndpointIntegrationEnable, subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "ops"}, &after); code != "" || after.Disabled || after.Episode != 1 {
+		t.Fatalf("integrations.enable: %s %s %+v", code, msg, after)
+	}
+	t.Logf("counter record %d bytes, disabled event %d bytes", len(record), len(disabled[0].Raw))
+	if strings.Contains(s.Output(), "retrying") || strings.Contains(s.Output(), "api respond failed") {
+		t.Errorf("serve logged a problem:\n%s", s.problems(10))
+	}
+}
