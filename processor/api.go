@@ -324,6 +324,42 @@ func fitActionReply(resp subjects.ActionEventsResponse, budget int) subjects.Act
 	return resp
 }
 
+// fitCounterReply returns c cut to fit budget bytes, encoded, for
+// integrations.get and integrations.enable; the stored record is not
+// changed. A counter is about 40 KiB at most, but JSON escapes '<' or a
+// control character six times over, so 100 run ids of 256 such characters
+// are 150 KiB. It cuts lastError to 1 KiB, then drops the last streak run
+// ids (the first, which began the streak, are kept; consecutiveFailures
+// still counts them all), then cuts lastError, lastRunId and enabledBy to
+// 64 bytes.
+func fitCounterReply(c subjects.FailureCounter, budget int) subjects.FailureCounter {
+	over := func() int {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return 0 // the reply's own encoding reports it
+		}
+		return len(b) - budget
+	}
+	if over() <= 0 {
+		return c
+	}
+	c.LastError = Truncate(c.LastError, 1<<10)
+	if excess := over(); excess > 0 {
+		n := len(c.StreakRunIDs)
+		for cut := 0; n > 1 && cut < excess; n-- {
+			q, _ := json.Marshal(c.StreakRunIDs[n-1]) // a string always encodes
+			cut += len(q) + 1
+		}
+		c.StreakRunIDs = c.StreakRunIDs[:n]
+	}
+	if over() > 0 {
+		c.LastError = Truncate(c.LastError, minTruncate)
+		c.LastRunID = Truncate(c.LastRunID, minTruncate)
+		c.EnabledBy = Truncate(c.EnabledBy, minTruncate)
+	}
+	return c
+}
+
 func (a *API) integrationID(id string) error {
 	if err := subjects.ValidateIntegrationID(id); err != nil {
 		return badRequest("integrationId: %v", err)
@@ -346,7 +382,7 @@ func (a *API) getIntegration(ctx context.Context, data []byte) (any, error) {
 	if rev == 0 {
 		return nil, notFound("integration %q has no runs recorded", req.IntegrationID)
 	}
-	return c, nil
+	return fitCounterReply(c, a.replyBudget()), nil
 }
 
 // enableIntegration stores an enable command, the same one an operator could
@@ -390,7 +426,7 @@ func (a *API) enableIntegration(ctx context.Context, data []byte) (any, error) {
 		}
 		// Applied, or overtaken by a later enable, which did the same.
 		if c.LastEnableID == cmd.ID || (c.EnabledAt != nil && c.EnabledAt.After(cmd.Time)) {
-			return c, nil
+			return fitCounterReply(c, a.replyBudget()), nil
 		}
 		if time.Now().After(deadline) {
 			return nil, &apiError{code: "503", msg: "enable command stored at sequence " + strconv.FormatUint(seq, 10) + " but not applied within " + a.EnableWait.String() + "; it is applied when a processor runs"}

@@ -131,3 +131,28 @@ func TestFitRecordMeasuresTheEscapedNote(t *testing.T) {
 		}
 	}
 }
+
+func TestCounterReplyFitsTheBudget(t *testing.T) {
+	// 100 run ids of 256 '<' and a lastError of 8 KiB of them: 200 KB
+	// encoded.
+	c := subjects.FailureCounter{IntegrationID: "i", ConsecutiveFailures: 150, DisableAfter: 150, LastError: strings.Repeat("<", subjects.MaxErrorBytes)}
+	for i := range subjects.MaxStreakRunIDs {
+		c.StreakRunIDs = append(c.StreakRunIDs, fmt.Sprintf("%03d", i)+strings.Repeat("<", 253))
+	}
+	c.LastRunID = c.StreakRunIDs[99]
+	whole, _ := json.Marshal(c)
+	for _, budget := range []int{len(whole), 60 << 10, 4 << 10} {
+		got := fitCounterReply(c, budget)
+		b, _ := json.Marshal(got)
+		if len(b) > budget || got.ConsecutiveFailures != 150 || len(got.StreakRunIDs) == 0 || got.StreakRunIDs[0] != c.StreakRunIDs[0] {
+			t.Errorf("budget %d: %d bytes, %d run ids", budget, len(b), len(got.StreakRunIDs))
+		}
+		if (budget == len(whole)) != (len(got.StreakRunIDs) == 100 && got.LastError == c.LastError) {
+			t.Errorf("budget %d: cut %d run ids, lastError to %d bytes", budget, 100-len(got.StreakRunIDs), len(got.LastError))
+		}
+		t.Logf("budget %d (whole %d): %d bytes, %d run ids", budget, len(whole), len(b), len(got.StreakRunIDs))
+	}
+	if len(c.StreakRunIDs) != 100 || len(c.LastError) != subjects.MaxErrorBytes {
+		t.Error("the counter given was changed")
+	}
+}
