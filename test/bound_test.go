@@ -41,6 +41,19 @@ func listAll(t *testing.T, nc *nats.Conn, req subjects.ListEventsRequest) []subj
 	}
 }
 
+// bulkyOutcome is a Salesforce 400 perform failure whose message and two
+// bodies are text bytes each, with logs log entries of about logBytes.
+func bulkyOutcome(integration, runID string, text, logs, logBytes int) subjects.RunOutcome {
+	o := workload.Failed(integration, runID, subjects.StagePerform, 400)
+	o.Failure.Message = strings.Repeat("e", text)
+	o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", text))
+	o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", text))
+	for j := range logs {
+		o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", logBytes))})
+	}
+	return o
+}
+
 func TestAHugeProviderMessageGivesABoundedEvent(t *testing.T) {
 	s, nc := startServe(t)
 	events := subscribe(t, nc, "integrations.events.>")
@@ -124,14 +137,7 @@ func TestListPagesFitASmallMaxPayload(t *testing.T) {
 	// Events of about 30 KB each: three fit a reply, twenty do not.
 	const n = 14
 	for i := range n {
-		o := workload.Failed("small-payload", fmt.Sprint("p", i), subjects.StagePerform, 400)
-		o.Failure.Message = strings.Repeat("e", 7000)
-		o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", 7000))
-		o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", 7000))
-		for j := range 5 {
-			o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", 900))})
-		}
-		Publish(t, nc, o)
+		Publish(t, nc, bulkyOutcome("small-payload", fmt.Sprint("p", i), 7000, 5, 900))
 	}
 	WaitCounter(t, nc, "small-payload", Streak(n, false))
 	stored := StoredEvents(t, nc)
@@ -177,14 +183,7 @@ func TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload(t *testing.T) {
 	nc := Connect(t, srv.ClientURL())
 
 	// An outcome of about 65 KB: its event is shrunk to just under 64 KiB.
-	o := workload.Failed("escaped-note", "big", subjects.StagePerform, 400)
-	o.Failure.Message = strings.Repeat("e", 8000)
-	o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", 8000))
-	o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", 8000))
-	for j := range 36 {
-		o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", 1000))})
-	}
-	Publish(t, nc, o)
+	Publish(t, nc, bulkyOutcome("escaped-note", "big", 8000, 36, 1000))
 	WaitCounter(t, nc, "escaped-note", Streak(1, false))
 	stored := StoredEvents(t, nc)
 	if len(stored) != 1 || len(stored[0].Raw) < 60<<10 {
