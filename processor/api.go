@@ -90,10 +90,6 @@ func (a *API) Stop() error { return a.svc.Stop() }
 // payload for the headers the micro service and the server add.
 const replyHeadroom = 4 << 10
 
-// recordHeadroom is what an event record holds besides its data: id, name,
-// time, integration id, who actioned it and a note of up to MaxNoteBytes.
-const recordHeadroom = 8 << 10
-
 // minDataBytes is the least a record's data is bounded to, however small
 // the maximum payload.
 const minDataBytes = 2 << 10
@@ -105,11 +101,22 @@ func (a *API) replyBudget() int {
 	return max(int(a.nc.MaxPayload())-replyHeadroom, minDataBytes)
 }
 
-// dataBudget is the most bytes one record's data may take in a reply: at
-// most MaxEventBytes, and less on a connection whose maximum payload could
-// not carry a record of that size.
-func (a *API) dataBudget() int {
-	return max(min(subjects.MaxEventBytes, a.replyBudget()-recordHeadroom-replyHeadroom), minDataBytes)
+// fitRecord bounds rec's data (BoundStoredData) so that rec, encoded,
+// takes at most room bytes: its data keeps what the rest of the record
+// leaves, at most MaxEventBytes and at least minDataBytes. The rest is
+// measured as JSON encodes it, not assumed: a note of 4,096 '<' is 24 KiB
+// once escaped. A server that carries a 64 KiB event leaves a record's data
+// more than 30 KiB beside the longest note.
+func fitRecord(rec *subjects.EventRecord, room int) {
+	data, null := rec.Data, json.RawMessage("null")
+	rec.Data = null // not nil, which omitempty would leave out with its name
+	rest, err := json.Marshal(rec)
+	if err != nil {
+		rec.Data = data // the reply's own encoding reports it
+		return
+	}
+	limit := max(min(subjects.MaxEventBytes, room-(len(rest)-len(null))), minDataBytes)
+	rec.Data = BoundStoredData(data, limit)
 }
 
 // handler decodes nothing itself: it runs h off the subscription's goroutine
@@ -184,9 +191,9 @@ type listRequest struct {
 }
 
 // listEvents answers events.list with as many records as fit the reply
-// budget, up to pageSize; each record's data is bounded to dataBudget
-// (BoundStoredData), so an event stored before events were bounded is still
-// served.
+// budget, up to pageSize; a record that would not fit a page alone has its
+// data bounded (fitRecord), so an event stored before events were bounded,
+// or one actioned with a long note, is still served.
 func (a *API) listEvents(ctx context.Context, data []byte) (any, error) {
 	var req listRequest
 	if err := decode(data, &req); err != nil {
@@ -210,9 +217,8 @@ func (a *API) listEvents(ctx context.Context, data []byte) (any, error) {
 			return nil, badRequest("integrationId: %v", err)
 		}
 	}
-	limit := a.dataBudget()
 	q.MaxBytes = a.replyBudget()
-	q.Fit = func(d json.RawMessage) json.RawMessage { return BoundStoredData(d, limit) }
+	q.Fit = fitRecord
 	recs, next, err := a.st.ListEvents(ctx, q)
 	if errors.Is(err, store.ErrBadToken) {
 		return nil, badRequest("nextToken: %v", err)
@@ -238,7 +244,7 @@ func (a *API) getEvent(ctx context.Context, data []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec.Data = BoundStoredData(rec.Data, a.dataBudget())
+	fitRecord(&rec, a.replyBudget())
 	return rec, nil
 }
 
@@ -318,6 +324,42 @@ func fitActionReply(resp subjects.ActionEventsResponse, budget int) subjects.Act
 	return resp
 }
 
+// fitCounterReply returns c cut to fit budget bytes, encoded, for
+// integrations.get and integrations.enable; the stored record is not
+// changed. A counter is about 40 KiB at most, but JSON escapes '<' or a
+// control character six times over, so 100 run ids of 256 such characters
+// are 150 KiB. It cuts lastError to 1 KiB, then drops the last streak run
+// ids (the first, which began the streak, are kept; consecutiveFailures
+// still counts them all), then cuts lastError, lastRunId and enabledBy to
+// 64 bytes.
+func fitCounterReply(c subjects.FailureCounter, budget int) subjects.FailureCounter {
+	over := func() int {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return 0 // the reply's own encoding reports it
+		}
+		return len(b) - budget
+	}
+	if over() <= 0 {
+		return c
+	}
+	c.LastError = Truncate(c.LastError, 1<<10)
+	if excess := over(); excess > 0 {
+		n := len(c.StreakRunIDs)
+		for cut := 0; n > 1 && cut < excess; n-- {
+			q, _ := json.Marshal(c.StreakRunIDs[n-1]) // a string always encodes
+			cut += len(q) + 1
+		}
+		c.StreakRunIDs = c.StreakRunIDs[:n]
+	}
+	if over() > 0 {
+		c.LastError = Truncate(c.LastError, minTruncate)
+		c.LastRunID = Truncate(c.LastRunID, minTruncate)
+		c.EnabledBy = Truncate(c.EnabledBy, minTruncate)
+	}
+	return c
+}
+
 func (a *API) integrationID(id string) error {
 	if err := subjects.ValidateIntegrationID(id); err != nil {
 		return badRequest("integrationId: %v", err)
@@ -340,7 +382,7 @@ func (a *API) getIntegration(ctx context.Context, data []byte) (any, error) {
 	if rev == 0 {
 		return nil, notFound("integration %q has no runs recorded", req.IntegrationID)
 	}
-	return c, nil
+	return fitCounterReply(c, a.replyBudget()), nil
 }
 
 // enableIntegration stores an enable command, the same one an operator could
@@ -384,7 +426,7 @@ func (a *API) enableIntegration(ctx context.Context, data []byte) (any, error) {
 		}
 		// Applied, or overtaken by a later enable, which did the same.
 		if c.LastEnableID == cmd.ID || (c.EnabledAt != nil && c.EnabledAt.After(cmd.Time)) {
-			return c, nil
+			return fitCounterReply(c, a.replyBudget()), nil
 		}
 		if time.Now().After(deadline) {
 			return nil, &apiError{code: "503", msg: "enable command stored at sequence " + strconv.FormatUint(seq, 10) + " but not applied within " + a.EnableWait.String() + "; it is applied when a processor runs"}

@@ -109,3 +109,50 @@ func TestActionReplyFitsTheBudget(t *testing.T) {
 		t.Errorf("%d bytes, %d records, note %q", len(b), len(got.AlreadyActioned), got.AlreadyActioned[0].Note)
 	}
 }
+
+func TestFitRecordMeasuresTheEscapedNote(t *testing.T) {
+	now := time.Now()
+	d := subjects.EventData{EventName: "integration.perform.error", IntegrationID: "i", RunID: "r", Message: "m. Next: re-run.", Error: strings.Repeat("e", 8000), LastErrorMessage: strings.Repeat("x", 4000)}
+	for i := range 50 {
+		d.Log = append(d.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(i, strings.Repeat("l", 1000))})
+	}
+	data, _ := json.Marshal(d)
+	if len(data) < 60<<10 || len(data) > subjects.MaxEventBytes {
+		t.Fatalf("data of %d bytes, want about 64 KiB", len(data))
+	}
+	note := strings.Repeat("<", subjects.MaxNoteBytes)
+	whole, _ := json.Marshal(subjects.EventRecord{ID: "id", EventName: d.EventName, IntegrationID: "i", DtActioned: &now, ActionedBy: strings.Repeat("&", 256), Note: note, Data: data})
+	for _, room := range []int{76 << 10, len(whole) - 1, len(whole), 1 << 20} {
+		rec := subjects.EventRecord{ID: "id", EventName: d.EventName, IntegrationID: "i", DtActioned: &now, ActionedBy: strings.Repeat("&", 256), Note: note, Data: data}
+		fitRecord(&rec, room)
+		b, _ := json.Marshal(rec)
+		if len(b) > room || rec.Note != note || (room >= len(whole)) != (string(rec.Data) == string(data)) {
+			t.Errorf("room %d: record of %d bytes, data %d bytes, note %d bytes", room, len(b), len(rec.Data), len(rec.Note))
+		}
+	}
+}
+
+func TestCounterReplyFitsTheBudget(t *testing.T) {
+	// 100 run ids of 256 '<' and a lastError of 8 KiB of them: 200 KB
+	// encoded.
+	c := subjects.FailureCounter{IntegrationID: "i", ConsecutiveFailures: 150, DisableAfter: 150, LastError: strings.Repeat("<", subjects.MaxErrorBytes)}
+	for i := range subjects.MaxStreakRunIDs {
+		c.StreakRunIDs = append(c.StreakRunIDs, fmt.Sprintf("%03d", i)+strings.Repeat("<", 253))
+	}
+	c.LastRunID = c.StreakRunIDs[99]
+	whole, _ := json.Marshal(c)
+	for _, budget := range []int{len(whole), 60 << 10, 4 << 10} {
+		got := fitCounterReply(c, budget)
+		b, _ := json.Marshal(got)
+		if len(b) > budget || got.ConsecutiveFailures != 150 || len(got.StreakRunIDs) == 0 || got.StreakRunIDs[0] != c.StreakRunIDs[0] {
+			t.Errorf("budget %d: %d bytes, %d run ids", budget, len(b), len(got.StreakRunIDs))
+		}
+		if (budget == len(whole)) != (len(got.StreakRunIDs) == 100 && got.LastError == c.LastError) {
+			t.Errorf("budget %d: cut %d run ids, lastError to %d bytes", budget, 100-len(got.StreakRunIDs), len(got.LastError))
+		}
+		t.Logf("budget %d (whole %d): %d bytes, %d run ids", budget, len(whole), len(b), len(got.StreakRunIDs))
+	}
+	if len(c.StreakRunIDs) != 100 || len(c.LastError) != subjects.MaxErrorBytes {
+		t.Error("the counter given was changed")
+	}
+}

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,20 +17,31 @@ import (
 // and command built from it is bounded. It keeps the last MaxLogEntries log
 // entries. Deterministic: the same outcome is always cut the same way.
 func BoundOutcome(o *subjects.RunOutcome) {
-	o.Destination = Truncate(o.Destination, subjects.MaxNameBytes)
-	o.EntityType = Truncate(o.EntityType, subjects.MaxNameBytes)
-	o.EntityID = Truncate(o.EntityID, subjects.MaxNameBytes)
-	if f := o.Failure; f != nil {
-		f.Message = Truncate(f.Message, subjects.MaxErrorBytes)
-		if m := f.Mapping; m != nil {
-			m.M3terEntity = Truncate(m.M3terEntity, subjects.MaxNameBytes)
-			m.M3terID = Truncate(m.M3terID, subjects.MaxNameBytes)
-			m.ExternalSystem = Truncate(m.ExternalSystem, subjects.MaxNameBytes)
-			m.ExternalTable = Truncate(m.ExternalTable, subjects.MaxNameBytes)
-		}
-		f.HTTP = boundExchange(f.HTTP, exchangeLimits{subjects.MaxURLBytes, subjects.MaxHeaderValues, subjects.MaxHeaderBytes, subjects.MaxBodyBytes})
+	var none subjects.Failure // a succeeded outcome has no failure to cut
+	f := cmp.Or(o.Failure, &none)
+	boundShared(&o.Destination, &o.EntityType, &o.EntityID, &f.Message, &f.HTTP, &o.Log)
+	if m := f.Mapping; m != nil {
+		m.M3terEntity = Truncate(m.M3terEntity, subjects.MaxNameBytes)
+		m.M3terID = Truncate(m.M3terID, subjects.MaxNameBytes)
+		m.ExternalSystem = Truncate(m.ExternalSystem, subjects.MaxNameBytes)
+		m.ExternalTable = Truncate(m.ExternalTable, subjects.MaxNameBytes)
 	}
-	o.Log = boundLog(o.Log)
+}
+
+// boundShared cuts what an outcome and an event's data have in common to
+// their limits: destination, entityType and entityID to MaxNameBytes,
+// errText to MaxErrorBytes, the failure's exchange *http to its limits and
+// the log with boundLog. BoundOutcome and BoundStoredData share it, so an
+// old event served is cut as a new one is. Each field has its own pointer
+// (not a slice of them) so that the outcome Admit returns stays off the
+// heap.
+func boundShared(destination, entityType, entityID, errText *string, http **subjects.HTTPExchange, log *[]subjects.LogEntry) {
+	*destination = Truncate(*destination, subjects.MaxNameBytes)
+	*entityType = Truncate(*entityType, subjects.MaxNameBytes)
+	*entityID = Truncate(*entityID, subjects.MaxNameBytes)
+	*errText = Truncate(*errText, subjects.MaxErrorBytes)
+	*http = boundExchange(*http, exchangeLimits{subjects.MaxURLBytes, subjects.MaxHeaderValues, subjects.MaxHeaderBytes, subjects.MaxBodyBytes})
+	*log = boundLog(*log)
 }
 
 // boundLog returns the last MaxLogEntries entries of log, each cut to its

@@ -186,13 +186,8 @@ func BoundStoredData(data json.RawMessage, limit int) json.RawMessage {
 	var d subjects.EventData
 	if err := json.Unmarshal(data, &d); err == nil {
 		d.Message = truncateKeepingEnd(d.Message, maxStoredMessageBytes)
-		d.Destination = Truncate(d.Destination, subjects.MaxNameBytes)
-		d.EntityType = Truncate(d.EntityType, subjects.MaxNameBytes)
-		d.EntityID = Truncate(d.EntityID, subjects.MaxNameBytes)
-		d.Error = Truncate(d.Error, subjects.MaxErrorBytes)
+		boundShared(&d.Destination, &d.EntityType, &d.EntityID, &d.Error, &d.HTTP, &d.Log)
 		d.LastErrorMessage = Truncate(d.LastErrorMessage, subjects.MaxErrorBytes)
-		d.HTTP = boundExchange(d.HTTP, exchangeLimits{subjects.MaxURLBytes, subjects.MaxHeaderValues, subjects.MaxHeaderBytes, subjects.MaxBodyBytes})
-		d.Log = boundLog(d.Log)
 		if b, err := FitEventData(d, limit); err == nil && len(b) <= limit {
 			return b
 		}

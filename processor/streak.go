@@ -28,7 +28,8 @@ type Transition struct {
 // Every failure counts, whatever its kind, also while disabled. The failure
 // that brings the streak to disableAfter disables the integration, once per
 // episode. A success resets the streak but does not re-enable: only Enable
-// does.
+// does. StreakRunIDs keeps the streak's first min(disableAfter,
+// subjects.MaxStreakRunIDs) run ids.
 func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64, disableAfter int) (subjects.FailureCounter, Transition) {
 	c = cloneCounter(c)
 	c.IntegrationID = o.IntegrationID
@@ -58,7 +59,9 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 		c.FailuresByKind = map[string]int{}
 	}
 	c.FailuresByKind[kind.EventName()]++
-	if len(c.StreakRunIDs) < disableAfter {
+	// A record stored before the limit may hold more: its first are kept.
+	c.StreakRunIDs = c.StreakRunIDs[:min(len(c.StreakRunIDs), subjects.MaxStreakRunIDs)]
+	if len(c.StreakRunIDs) < min(disableAfter, subjects.MaxStreakRunIDs) {
 		c.StreakRunIDs = append(c.StreakRunIDs, o.RunID)
 	}
 	t := Transition{Kind: kind, Rule: rule}

@@ -350,6 +350,40 @@ func TestStreakRunIDsCapped(t *testing.T) {
 	}
 }
 
+func TestStreakRunIDsKeepTheFirstHundred(t *testing.T) {
+	m := newMachine(500)
+	r := &runs{}
+	var want []string
+	disables := 0
+	for i := range 500 {
+		o := r.perform()
+		if i < subjects.MaxStreakRunIDs {
+			want = append(want, o.RunID)
+		}
+		if m.apply(o).Disabled {
+			disables++
+			if i != 499 {
+				t.Fatalf("disabled by failure %d", i+1)
+			}
+		}
+	}
+	if subjects.MaxStreakRunIDs != 100 || !slices.Equal(m.c.StreakRunIDs, want) || m.c.ConsecutiveFailures != 500 || disables != 1 || !m.c.Disabled {
+		t.Errorf("%d streak run ids from %q, %d failures, %d disables", len(m.c.StreakRunIDs), m.c.StreakRunIDs[0], m.c.ConsecutiveFailures, disables)
+	}
+	// A record stored before the limit, with 999 run ids, keeps its first
+	// 100 on its next failure.
+	old := m.c
+	old.StreakRunIDs = nil
+	for i := range 999 {
+		old.StreakRunIDs = append(old.StreakRunIDs, fmt.Sprint("old-", i))
+	}
+	m.c = old
+	m.apply(r.perform())
+	if len(m.c.StreakRunIDs) != 100 || m.c.StreakRunIDs[0] != "old-0" || m.c.StreakRunIDs[99] != "old-99" || len(old.StreakRunIDs) != 999 {
+		t.Errorf("an old record's %d run ids became %d from %q", len(old.StreakRunIDs), len(m.c.StreakRunIDs), m.c.StreakRunIDs[0])
+	}
+}
+
 func TestDisableAfterOne(t *testing.T) {
 	m := newMachine(1)
 	r := &runs{}
@@ -498,7 +532,7 @@ func (r *refModel) outcome(o *subjects.RunOutcome) (kind string, disables bool) 
 	r.last = o.FinishedAt
 	r.lastErr = o.Failure.Message
 	r.byKind[kind]++
-	if len(r.runIDs) < r.disableAfter {
+	if len(r.runIDs) < min(r.disableAfter, subjects.MaxStreakRunIDs) {
 		r.runIDs = append(r.runIDs, o.RunID)
 	}
 	if !r.disabled && r.streak >= r.disableAfter {

@@ -178,9 +178,11 @@ type ListQuery struct {
 	// continues right after the last one. A page holds at least one record
 	// when one matches, however large. 0 means no bound.
 	MaxBytes int
-	// Fit, when set, is applied to each record's data before it is measured:
-	// it bounds the data of events stored before events were bounded.
-	Fit func(json.RawMessage) json.RawMessage
+	// Fit, when set, is applied to each record before it is measured, with
+	// room: the most bytes the record may take, encoded, to be alone on a
+	// page of MaxBytes (0 when MaxBytes is 0). It bounds the data of a
+	// record that would not fit, so a page always has room for one.
+	Fit func(rec *subjects.EventRecord, room int)
 }
 
 // pageOverhead is what a page costs in bytes besides its records:
@@ -245,7 +247,7 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 			msgs = append(msgs, m)
 			seq = m.Sequence + 1
 		}
-		recs, err := s.listedAll(ctx, msgs, q.IncludeActioned, q.Fit)
+		recs, err := s.listedAll(ctx, msgs, q.IncludeActioned, q.Fit, max(q.MaxBytes-pageOverhead-1, 0))
 		if err != nil {
 			return nil, "", err
 		}
@@ -281,13 +283,13 @@ func (s *Store) ListEvents(ctx context.Context, q ListQuery) ([]subjects.EventRe
 // listedAll resolves the records of msgs at once, nil for those filtered
 // out: each needs its own index read, and reading them one after the other
 // made a page that skips many actioned events slow.
-func (s *Store) listedAll(ctx context.Context, msgs []*jetstream.RawStreamMsg, includeActioned bool, fit func(json.RawMessage) json.RawMessage) ([]*subjects.EventRecord, error) {
+func (s *Store) listedAll(ctx context.Context, msgs []*jetstream.RawStreamMsg, includeActioned bool, fit func(*subjects.EventRecord, int), room int) ([]*subjects.EventRecord, error) {
 	recs := make([]*subjects.EventRecord, len(msgs))
 	err := readAtOnce(len(msgs), func(i int) error {
 		rec, ok, err := s.listed(ctx, msgs[i], includeActioned)
 		if ok {
 			if fit != nil {
-				rec.Data = fit(rec.Data)
+				fit(&rec, room)
 			}
 			recs[i] = &rec
 		}

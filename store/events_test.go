@@ -237,9 +237,30 @@ func TestListEventsFillsAPageByBytes(t *testing.T) {
 	}
 
 	// Fit bounds each record's data before it is measured.
-	q = store.ListQuery{PageSize: 100, MaxBytes: budget, Fit: func(json.RawMessage) json.RawMessage { return json.RawMessage(`{"fit":true}`) }}
+	q = store.ListQuery{PageSize: 100, MaxBytes: budget, Fit: func(r *subjects.EventRecord, _ int) { r.Data = json.RawMessage(`{"fit":true}`) }}
 	recs, next, err := st.ListEvents(ctx, q)
 	if err != nil || len(recs) != len(ids) || next != "" || string(recs[0].Data) != `{"fit":true}` {
 		t.Fatalf("with Fit: %d records, token %q, %v", len(recs), next, err)
+	}
+
+	// A record Fit makes exactly room bytes fills a page alone, within the
+	// budget, whatever its token.
+	q = store.ListQuery{PageSize: 100, MaxBytes: budget, Fit: func(r *subjects.EventRecord, room int) {
+		r.Data = json.RawMessage(`""`)
+		b, _ := json.Marshal(r)
+		r.Data = json.RawMessage(`"` + strings.Repeat("p", room-len(b)) + `"`)
+	}}
+	for pages = 0; ; pages++ {
+		recs, next, err := st.ListEvents(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(subjects.ListEventsResponse{Data: recs, NextToken: next})
+		if len(recs) != 1 || len(b) > budget || len(b) < budget-64 {
+			t.Fatalf("page %d with records of room bytes: %d records in %d bytes, budget %d", pages, len(recs), len(b), budget)
+		}
+		if q.Token = next; next == "" {
+			break
+		}
 	}
 }

@@ -176,8 +176,8 @@ type FailureCounter struct {
 	LastRunID      string         `json:"lastRunId"`
 	LastError      string         `json:"lastError,omitempty"`
 	FailuresByKind map[string]int `json:"failuresByKind"`
-	// StreakRunIDs are the run ids of the streak, at most DisableAfter of
-	// them: the ones that led to the disable.
+	// StreakRunIDs are the first run ids of the streak, at most
+	// min(DisableAfter, MaxStreakRunIDs) of them: the ones that began it.
 	StreakRunIDs []string   `json:"streakRunIds,omitempty"`
 	EnabledAt    *time.Time `json:"enabledAt,omitempty"`
 	EnabledBy    string     `json:"enabledBy,omitempty"`

@@ -44,6 +44,13 @@ const (
 	MaxOperatorBytes = 256
 	// MaxReasonBytes bounds the reason of integrations.enable (4,096 bytes).
 	MaxReasonBytes = 4096
+
+	// MaxStreakRunIDs bounds the streakRunIds of a failure counter and of
+	// the disabled event (100): a streak keeps its first
+	// min(disableAfter, 100) run ids. 100 run ids of up to 256 bytes keep
+	// the counter record about 40 KiB however high --disable-after is; its
+	// consecutiveFailures still counts every failure.
+	MaxStreakRunIDs = 100
 )
 
 // HeaderOmitted names the header entry that stands for the header values

@@ -41,6 +41,19 @@ func listAll(t *testing.T, nc *nats.Conn, req subjects.ListEventsRequest) []subj
 	}
 }
 
+// bulkyOutcome is a Salesforce 400 perform failure whose message and two
+// bodies are text bytes each, with logs log entries of about logBytes.
+func bulkyOutcome(integration, runID string, text, logs, logBytes int) subjects.RunOutcome {
+	o := workload.Failed(integration, runID, subjects.StagePerform, 400)
+	o.Failure.Message = strings.Repeat("e", text)
+	o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", text))
+	o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", text))
+	for j := range logs {
+		o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", logBytes))})
+	}
+	return o
+}
+
 func TestAHugeProviderMessageGivesABoundedEvent(t *testing.T) {
 	s, nc := startServe(t)
 	events := subscribe(t, nc, "integrations.events.>")
@@ -124,14 +137,7 @@ func TestListPagesFitASmallMaxPayload(t *testing.T) {
 	// Events of about 30 KB each: three fit a reply, twenty do not.
 	const n = 14
 	for i := range n {
-		o := workload.Failed("small-payload", fmt.Sprint("p", i), subjects.StagePerform, 400)
-		o.Failure.Message = strings.Repeat("e", 7000)
-		o.Failure.HTTP.Request.Body = subjects.Body(strings.Repeat("q", 7000))
-		o.Failure.HTTP.Response.Body = subjects.Body(strings.Repeat("r", 7000))
-		for j := range 5 {
-			o.Log = append(o.Log, subjects.LogEntry{Level: "INFO", Message: fmt.Sprint(j, strings.Repeat("l", 900))})
-		}
-		Publish(t, nc, o)
+		Publish(t, nc, bulkyOutcome("small-payload", fmt.Sprint("p", i), 7000, 5, 900))
 	}
 	WaitCounter(t, nc, "small-payload", Streak(n, false))
 	stored := StoredEvents(t, nc)
@@ -163,5 +169,103 @@ func TestListPagesFitASmallMaxPayload(t *testing.T) {
 	}
 	if strings.Contains(s.Output(), "api respond failed") {
 		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
+	}
+}
+
+// TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload actions an event
+// of about 64 KiB with a note of 4,096 '<' (24 KiB once JSON escapes it) and
+// an actionedBy of 256 '&': on an 80 KiB max_payload server its record is
+// still listed and shown, its data bounded to the room the note leaves.
+func TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload(t *testing.T) {
+	const maxPayload = 80 << 10
+	srv := StartServerMaxPayload(t, maxPayload)
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", srv.ClientURL())
+	nc := Connect(t, srv.ClientURL())
+
+	// An outcome of about 65 KB: its event is shrunk to just under 64 KiB.
+	Publish(t, nc, bulkyOutcome("escaped-note", "big", 8000, 36, 1000))
+	WaitCounter(t, nc, "escaped-note", Streak(1, false))
+	stored := StoredEvents(t, nc)
+	if len(stored) != 1 || len(stored[0].Raw) < 60<<10 {
+		t.Fatalf("%d events, the first of %d bytes; want one of about 64 KiB", len(stored), len(stored[0].Raw))
+	}
+	id := stored[0].ID
+
+	note, by := strings.Repeat("<", subjects.MaxNoteBytes), strings.Repeat("&", subjects.MaxOperatorBytes)
+	var act subjects.ActionEventsResponse
+	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{id}, ActionedBy: by, Note: note}, &act); code != "" || len(act.Actioned) != 1 {
+		t.Fatalf("events.action: %s %s %+v", code, msg, act)
+	}
+
+	check := func(what string, r subjects.EventRecord) {
+		t.Helper()
+		var d subjects.EventData
+		if err := json.Unmarshal(r.Data, &d); err != nil || r.ID != id || r.Note != note || r.ActionedBy != by || !strings.HasSuffix(d.Message, performRemedy400) {
+			t.Errorf("%s: record %s, note %d bytes, data %v, message ends %q", what, r.ID, len(r.Note), err, d.Message[max(0, len(d.Message)-60):])
+		}
+		b, _ := json.Marshal(r)
+		t.Logf("%s: record %d bytes, data %d bytes", what, len(b), len(r.Data))
+	}
+	pages := listAll(t, nc, subjects.ListEventsRequest{IncludeActioned: true})
+	if len(pages) != 1 || len(pages[0].Data) != 1 {
+		t.Fatalf("%d pages, want one with the event", len(pages))
+	}
+	if b, _ := json.Marshal(pages[0]); len(b) > maxPayload {
+		t.Errorf("page of %d bytes", len(b))
+	}
+	check("events.list", pages[0].Data[0])
+	var rec subjects.EventRecord
+	if code, msg := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: id}, &rec); code != "" {
+		t.Fatalf("events.get: %s %s", code, msg)
+	}
+	check("events.get", rec)
+	if strings.Contains(s.Output(), "api respond failed") || strings.Contains(s.Output(), "maximum payload") {
+		t.Errorf("serve logged a failed reply:\n%s", s.problems(10))
+	}
+}
+
+// TestALongStreakOfLongRunIDsKeepsItsFirstHundred runs 150 failures with
+// 256-character run ids under --disable-after 150: the counter is stored
+// with the first 100 run ids, the integration is disabled once, and
+// integrations.get and integrations.enable answer.
+func TestALongStreakOfLongRunIDsKeepsItsFirstHundred(t *testing.T) {
+	s, nc := startServe(t, "--disable-after", "150")
+	disables := subscribe(t, nc, "integrations.commands.disable.>")
+	const id = "long-streak"
+	var runIDs []string
+	for i := range 150 {
+		runIDs = append(runIDs, fmt.Sprintf("%03d-", i)+strings.Repeat("r", 252))
+		Publish(t, nc, workload.Failed(id, runIDs[i], subjects.StagePerform, 500))
+	}
+	first := runIDs[:subjects.MaxStreakRunIDs]
+	c := WaitCounter(t, nc, id, Streak(150, true))
+	if len(runIDs[0]) != 256 || !slices.Equal(c.StreakRunIDs, first) {
+		t.Fatalf("stored counter has %d streak run ids, want the first %d", len(c.StreakRunIDs), len(first))
+	}
+	record, _ := json.Marshal(c)
+	var got subjects.FailureCounter
+	if code, msg := Call(t, nc, subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: id}, &got); code != "" {
+		t.Fatalf("integrations.get: %s %s", code, msg)
+	}
+	if got.ConsecutiveFailures != 150 || !got.Disabled || !slices.Equal(got.StreakRunIDs, first) {
+		t.Fatalf("integrations.get: %d failures, disabled %t, %d run ids", got.ConsecutiveFailures, got.Disabled, len(got.StreakRunIDs))
+	}
+	disables.waitCount(t, 1)
+	var disabled []Event
+	for _, e := range StoredEvents(t, nc) {
+		if e.Type == subjects.KindDisabled.EventName() {
+			disabled = append(disabled, e)
+		}
+	}
+	if len(disabled) != 1 || !slices.Equal(disabled[0].Data.StreakRunIDs, first) || disabled[0].Data.ConsecutiveFailures != 150 {
+		t.Fatalf("%d disabled events", len(disabled))
+	}
+	var after subjects.FailureCounter
+	if code, msg := Call(t, nc, subjects.EndpointIntegrationEnable, subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "ops"}, &after); code != "" || after.Disabled || after.Episode != 1 {
+		t.Fatalf("integrations.enable: %s %s %+v", code, msg, after)
+	}
+	t.Logf("counter record %d bytes, disabled event %d bytes", len(record), len(disabled[0].Raw))
+	if strings.Contains(s.Output(), "retrying") || strings.Contains(s.Output(), "api respond failed") {
+		t.Errorf("serve logged a problem:\n%s", s.problems(10))
 	}
 }

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/integration-events/integration-events/processor"
@@ -28,6 +29,9 @@ type ModelCounter struct {
 	Streak   int
 	Disabled bool
 	Episode  int
+	// RunIDs are the streak's first run ids, at most
+	// min(DisableAfter, subjects.MaxStreakRunIDs).
+	RunIDs []string
 }
 
 // NewModel returns an empty model.
@@ -63,10 +67,13 @@ func (m *Model) Apply(o subjects.RunOutcome) {
 		m.Counters[o.IntegrationID] = c
 	}
 	if o.Status == subjects.StatusSucceeded {
-		c.Streak = 0
+		c.Streak, c.RunIDs = 0, nil
 		return
 	}
 	c.Streak++
+	if len(c.RunIDs) < min(m.DisableAfter, subjects.MaxStreakRunIDs) {
+		c.RunIDs = append(c.RunIDs, o.RunID)
+	}
 	k := modelKind(o.Failure)
 	id := processor.FailureEventID(o.IntegrationID, o.RunID, k).String()
 	m.Events[id] = k.EventName()
@@ -85,14 +92,15 @@ func (m *Model) Enable(integrationID string) {
 		c = &ModelCounter{}
 		m.Counters[integrationID] = c
 	}
-	c.Streak = 0
+	c.Streak, c.RunIDs = 0, nil
 	if c.Disabled {
 		c.Disabled = false
 		c.Episode++
 	}
 }
 
-// Diff compares a counter with the model's, returning "" when they agree.
+// Diff compares a counter with the model's (streak, disabled, episode and
+// streak run ids), returning "" when they agree.
 func (m *Model) Diff(integrationID string, got subjects.FailureCounter) string {
 	want := m.Counters[integrationID]
 	if want == nil {
@@ -101,6 +109,13 @@ func (m *Model) Diff(integrationID string, got subjects.FailureCounter) string {
 	if got.ConsecutiveFailures != want.Streak || got.Disabled != want.Disabled || got.Episode != want.Episode {
 		return fmt.Sprintf("%s: streak %d disabled %t episode %d, model says %d %t %d", integrationID,
 			got.ConsecutiveFailures, got.Disabled, got.Episode, want.Streak, want.Disabled, want.Episode)
+	}
+	if !slices.Equal(got.StreakRunIDs, want.RunIDs) {
+		i := 0
+		for i < min(len(got.StreakRunIDs), len(want.RunIDs)) && got.StreakRunIDs[i] == want.RunIDs[i] {
+			i++
+		}
+		return fmt.Sprintf("%s: %d streak run ids, model says %d, from index %d on they differ", integrationID, len(got.StreakRunIDs), len(want.RunIDs), i)
 	}
 	return ""
 }
