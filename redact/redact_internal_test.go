@@ -26,6 +26,7 @@ func FuzzRedactTextScreen(f *testing.F) {
 		"x-api-key:k; client_secret=s&refresh_token=t", "ünïcode token=abc", "Cookie: sid=abc1",
 		"<ns:password>pw1</ns:password>", "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----",
 		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "key sk_live_abc123", "https://h/cb?code=abc#access_token=x",
+		"token=:", "password: :", "Authorization: ", `"token": ""`, "key:[", `\"password\":\"`,
 	} {
 		f.Add(s)
 	}

@@ -174,7 +174,7 @@ func pairs(s string) string {
 		}
 		if bare, ok := strings.CutSuffix(v, ":"); ok {
 			// "token= password: x": the run is the next pair's name.
-			if len(bare) <= 64 && !strings.ContainsAny(bare, " \t") && CredentialName(bare) {
+			if bare == "" || len(bare) <= 64 && !strings.ContainsAny(bare, " \t") && CredentialName(bare) {
 				continue
 			}
 			v = bare
