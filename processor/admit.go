@@ -15,8 +15,16 @@ import (
 // receivedAt is when JetStream stored the outcome: a finishedAt more than
 // MaxClockSkew past it is replaced by it, and kept in ReportedFinishedAt.
 // Errors wrap subjects.ErrBadInput.
-func Admit(integrationID string, data []byte, receivedAt time.Time) (subjects.RunOutcome, error) {
-	o, err := subjects.DecodeOutcome(integrationID, data)
+func Admit(integrationID string, data []byte, receivedAt time.Time) (o subjects.RunOutcome, err error) {
+	// A fault in the redaction rules must neither stop the processor nor
+	// store what it could not redact: the outcome is dead-lettered, with
+	// its raw bytes, and the fault named.
+	defer func() {
+		if r := recover(); r != nil {
+			o, err = subjects.RunOutcome{}, fmt.Errorf("%w: the outcome could not be redacted (internal error: %v); it is kept only in the dead-letter record", subjects.ErrBadInput, r)
+		}
+	}()
+	o, err = subjects.DecodeOutcome(integrationID, data)
 	if err != nil {
 		return o, err
 	}
