@@ -37,6 +37,9 @@ const (
 	// (1 KiB); its URL and headers have the limits above.
 	MaxLogBodyBytes = 1 << 10
 
+	// MaxRunIDBytes bounds a run id (256 bytes).
+	MaxRunIDBytes = 256
+
 	// MaxNoteBytes bounds the note of events.action (4,096 bytes).
 	MaxNoteBytes = 4096
 	// MaxOperatorBytes bounds actionedBy, enabledBy and each event id an

@@ -210,8 +210,8 @@ func (o *RunOutcome) Validate(subjectIntegrationID string) error {
 	switch {
 	case strings.TrimSpace(o.RunID) == "":
 		return badInput("runId is required")
-	case len(o.RunID) > 256:
-		return badInput("runId is %d characters, over 256", len(o.RunID))
+	case len(o.RunID) > MaxRunIDBytes:
+		return badInput("runId is %d characters, over %d", len(o.RunID), MaxRunIDBytes)
 	case o.IntegrationID == "":
 		return badInput("integrationId is required")
 	case o.IntegrationID != subjectIntegrationID:

@@ -1,0 +1,208 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// storedRun is one outcome publishRuns stored.
+type storedRun struct {
+	integration, runID string
+	seq                uint64
+}
+
+// publishRuns stores n outcomes round-robin over integrations, each a
+// perform failure with its HTTP exchange (about 700 bytes), and returns them
+// in stream order. runID names run i.
+func publishRuns(t testing.TB, st *store.Store, n, integrations int, runID func(i int) string) []storedRun {
+	t.Helper()
+	out := make([]storedRun, n)
+	err := st.PublishAll(context.Background(), n, func(i int) store.RawMsg {
+		integration := fmt.Sprintf("int-%03d", i%integrations)
+		b, err := json.Marshal(workload.Failed(integration, runID(i), subjects.StagePerform, 400))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = storedRun{integration: integration, runID: runID(i)}
+		return store.RawMsg{Subject: subjects.Default().Run(integration), Data: b}
+	}, func(i int, seq uint64) { out[i].seq = seq })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func seenBucket(t testing.TB, st *store.Store) jetstream.KeyValue {
+	t.Helper()
+	js, err := jetstream.New(st.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), store.BucketSeenRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+// expireClaims removes every run-id claim, as 25 hours would.
+func expireClaims(t testing.TB, st *store.Store) {
+	t.Helper()
+	kv := seenBucket(t, st)
+	keys, err := kv.ListKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range keys.Keys() {
+		if err := kv.Purge(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRunIsReadBackByIntegrationAndRunID(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	// run-5 of int-000 is sent twice (i = 5*3 and a resend at i = 40*3);
+	// int-001 has a run-5 of its own.
+	runs := publishRuns(t, st, 300, 3, func(i int) string {
+		if i == 120 {
+			return "run-5"
+		}
+		return fmt.Sprintf("run-%d", i/3)
+	})
+	first, resend, other := runs[15], runs[120], runs[16]
+	if first.integration != "int-000" || resend.integration != "int-000" || other.runID != "run-5" || other.integration != "int-001" {
+		t.Fatalf("fixture: %+v %+v %+v", first, resend, other)
+	}
+	// The processor claims each run at the sequence that first carried it.
+	for _, r := range runs {
+		if _, err := st.ClaimRun(ctx, r.integration, r.runID, r.seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string, want storedRun) {
+		t.Helper()
+		m, err := st.Run(ctx, want.integration, want.runID)
+		if err != nil {
+			t.Fatalf("%s: %s of %s: %v", when, want.runID, want.integration, err)
+		}
+		o, err := subjects.DecodeOutcome(want.integration, m.Data)
+		if err != nil || m.Seq != want.seq || m.Stream != store.StreamRuns || o.RunID != want.runID || o.IntegrationID != want.integration || m.Time.IsZero() {
+			t.Fatalf("%s: %s of %s: got sequence %d (%s), want %d: %v", when, want.runID, want.integration, m.Seq, m.Subject, want.seq, err)
+		}
+		if pm, err := subjects.Default().ParsePartitioned(m.Subject); err != nil || pm.Kind != subjects.StoredRun || pm.IntegrationID != want.integration {
+			t.Fatalf("%s: subject %s: %v", when, m.Subject, err)
+		}
+	}
+	for _, phase := range []string{"claimed", "claims expired"} {
+		check(phase, runs[0])
+		check(phase, runs[len(runs)-1])
+		check(phase, first) // not the resend
+		check(phase, other)
+		if _, err := st.Run(ctx, "int-000", "run-none"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: a run never sent: %v", phase, err)
+		}
+		if _, err := st.Run(ctx, "int-404", "run-1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: an integration never seen: %v", phase, err)
+		}
+		expireClaims(t, st)
+	}
+	for _, bad := range [][2]string{{"int.000", "run-1"}, {"int-000", ""}, {"", "run-1"}, {"int-000", string(make([]byte, 257))}} {
+		if _, err := st.Run(ctx, bad[0], bad[1]); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Run(%q, %q): %v", bad[0], bad[1][:min(len(bad[1]), 10)], err)
+		}
+	}
+
+	// A claim naming a message that is gone (removed, say) falls back to
+	// the search, which finds the resend.
+	if _, err := st.ClaimRun(ctx, first.integration, first.runID, first.seq); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(st.Conn())
+	stream, err := js.Stream(ctx, store.StreamRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.DeleteMsg(ctx, first.seq); err != nil {
+		t.Fatal(err)
+	}
+	check("first copy removed", resend)
+}
+
+// TestRunSearchGivesUpAtItsBound stores more outcomes of one integration
+// than a search reads: a run that is not there, with no claim, is an
+// ErrGaveUp naming the bound, not a scan of everything.
+func TestRunSearchGivesUpAtItsBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stores 10,050 outcomes")
+	}
+	st := openStore(t)
+	n := store.MaxRunReads + 50
+	runs := publishRuns(t, st, n, 1, func(i int) string { return fmt.Sprintf("busy-%d", i) })
+	_, err := st.Run(context.Background(), "int-000", "not-there")
+	if !errors.Is(err, store.ErrGaveUp) {
+		t.Fatalf("search past the bound: %v", err)
+	}
+	t.Log(err)
+	m, err := st.Run(context.Background(), "int-000", runs[store.MaxRunReads-1].runID)
+	if err != nil || m.Seq != runs[store.MaxRunReads-1].seq {
+		t.Fatalf("the last run within the bound: %d, %v", m.Seq, err)
+	}
+}
+
+// BenchmarkRunReadBack reads a run back with 20,000 runs of 200
+// integrations stored (100 each, about 700 bytes): through its claim, and
+// with the claims expired, a run in the middle of its integration's
+// outcomes and the integration's newest (the search's worst case there).
+func BenchmarkRunReadBack(b *testing.B) {
+	st := openStore(b)
+	ctx := context.Background()
+	runs := publishRuns(b, st, 20_000, 200, func(i int) string { return fmt.Sprintf("run-%d", i) })
+	middle, newest := runs[10_007], runs[len(runs)-1]
+	for _, r := range []storedRun{middle, newest} {
+		if _, err := st.ClaimRun(ctx, r.integration, r.runID, r.seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read := func(b *testing.B, r storedRun) {
+		for b.Loop() {
+			m, err := st.Run(ctx, r.integration, r.runID)
+			if err != nil || m.Seq != r.seq {
+				b.Fatal(m.Seq, err)
+			}
+		}
+	}
+	b.Run("claimed", func(b *testing.B) { read(b, newest) })
+	expireClaims(b, st)
+	b.Run("expired/middle", func(b *testing.B) { read(b, middle) })
+	b.Run("expired/newest", func(b *testing.B) { read(b, newest) })
+	b.Run("expired/absent", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := st.Run(ctx, newest.integration, "run-none"); !errors.Is(err, store.ErrNotFound) {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRunSearchBound prices the longest search: MaxRunReads outcomes
+// of one integration read without finding the run.
+func BenchmarkRunSearchBound(b *testing.B) {
+	st := openStore(b)
+	publishRuns(b, st, store.MaxRunReads+50, 1, func(i int) string { return fmt.Sprintf("busy-%d", i) })
+	for b.Loop() {
+		if _, err := st.Run(context.Background(), "int-000", "not-there"); !errors.Is(err, store.ErrGaveUp) {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(store.MaxRunReads, "outcomes")
+}
