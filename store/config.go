@@ -25,6 +25,9 @@ const (
 
 	// BucketMembers holds one heartbeat per live processor replica.
 	BucketMembers = "integration_processors"
+	// BucketMappings holds external mappings (subjects.ExternalMapping) by
+	// subjects.MappingKey, for runners to read with a plain KV get.
+	BucketMappings = "external_mappings"
 
 	// ConsumerPartitionPrefix names the durable consumer of each partition
 	// ("integration-events-p3"), and ConsumerUnpartitioned the one that

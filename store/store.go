@@ -28,6 +28,7 @@ type Store struct {
 	seen     jetstream.KeyValue
 	index    jetstream.KeyValue
 	members  jetstream.KeyValue
+	mappings jetstream.KeyValue
 }
 
 // Open creates or updates the streams and buckets (idempotently, so every
@@ -75,8 +76,8 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 		},
 		{
 			Name:        StreamEvents,
-			Description: "Integration error events and actioned acknowledgements.",
-			Subjects:    []string{sub.Events(), sub.ActionedAll()},
+			Description: "Integration error events, actioned acknowledgements and external mapping announcements.",
+			Subjects:    []string{sub.Events(), sub.ActionedAll(), sub.Mappings()},
 			MaxAge:      cfg.EventRetention,
 			Duplicates:  10 * time.Minute,
 		},
@@ -122,6 +123,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 		{&s.seen, jetstream.KeyValueConfig{Bucket: BucketSeenRuns, Description: "Run ids seen in the resend window.", TTL: cfg.ResendWindow}},
 		{&s.index, jetstream.KeyValueConfig{Bucket: BucketEvents, Description: "Events by id, with their actioned state.", TTL: cfg.EventRetention}},
 		{&s.members, jetstream.KeyValueConfig{Bucket: BucketMembers, Description: "Heartbeats of live processor replicas.", TTL: cfg.MemberTTL}},
+		{&s.mappings, jetstream.KeyValueConfig{Bucket: BucketMappings, Description: "External mappings by <externalSystem>.<m3terEntity>.<m3terId>.", History: 5}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage
