@@ -14,8 +14,8 @@ import (
 )
 
 // MaxRunReads bounds the outcomes one Run call reads when the run's claim
-// has expired (50,000; BenchmarkRunSearchBound: about 5 µs each, so a
-// quarter of a second at most). An integration with fewer outcomes in
+// has expired (50,000; BenchmarkRunSearchBound: 130 to 185 ms for them
+// all). An integration with fewer outcomes in
 // INTEGRATION_RUNS is always searched whole: one that runs every 15 seconds
 // stores 40,320 in 7 days.
 const MaxRunReads = 50_000
@@ -34,13 +34,13 @@ const MaxRunReads = 50_000
 //
 // How it stays fast with 7 days of runs stored: within ResendWindow (25
 // hours) the run's claim in integration_runs_seen names the sequence that
-// first carried it, so a read is one KV get and one stream get (about 0.1
+// first carried it, so a read is one KV get and one stream get (0.1 to 0.2
 // ms, BenchmarkRunReadBack). Past it the claim has expired, and the run is
 // searched among its integration's stored outcomes
 // (<root>.partitioned.*.runs.<id>) from the oldest: the server reads only
 // that subject, so a search costs the integration's outcomes older than the
 // run, never the stream's. With 20,000 runs of 200 integrations stored that
-// is 2 to 3 ms; MaxRunReads bounds it. Forwards suits the runs that need a
+// is 2.5 to 3.5 ms; MaxRunReads bounds it. Forwards suits the runs that need a
 // search, which are the older ones, and makes the first match the first
 // copy. A run id index kept 7 days would make every read one get, but would
 // cost every outcome one more write and the server 7 times the claims'
