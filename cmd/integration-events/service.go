@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/nats-io/nats-server/v2/server"
@@ -28,7 +29,7 @@ type service struct {
 	nc       *nats.Conn
 	st       *store.Store
 	pipeline *processor.Pipeline
-	api      *processor.API
+	api      *operator.NATS
 	log      *zap.Logger
 	// ClientURL is where clients reach the NATS server.
 	ClientURL string
@@ -66,7 +67,11 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.close()
 		return nil, err
 	}
-	if s.api, err = processor.NewAPI(nc, s.st, log); err != nil {
+	ops, err := operator.New(operator.DefaultConfig(), s.st, log)
+	if err == nil {
+		s.api, err = operator.NewNATS(nc, ops, log)
+	}
+	if err != nil {
 		s.pipeline.Stop(ctx)
 		s.close()
 		return nil, err
