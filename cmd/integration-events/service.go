@@ -20,6 +20,8 @@ type serviceConfig struct {
 	DataDir    string
 	Store      store.Config
 	Pipeline   processor.Config
+	// HTTP is the HTTP API; HTTP.Listen empty leaves it off.
+	HTTP operator.HTTPConfig
 }
 
 // service is a running processor: an optional embedded server, the
@@ -30,9 +32,18 @@ type service struct {
 	st       *store.Store
 	pipeline *processor.Pipeline
 	api      *operator.NATS
+	http     *operator.HTTP
 	log      *zap.Logger
 	// ClientURL is where clients reach the NATS server.
 	ClientURL string
+}
+
+// HTTPAddr is the address the HTTP API listens on, "" when it is off.
+func (s *service) HTTPAddr() string {
+	if s.http == nil {
+		return ""
+	}
+	return s.http.Addr()
 }
 
 func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*service, error) {
@@ -71,9 +82,16 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	if err == nil {
 		s.api, err = operator.NewNATS(nc, ops, log)
 	}
+	if err == nil && cfg.HTTP.Listen != "" {
+		if s.http, err = operator.NewHTTP(cfg.HTTP, ops, log); err == nil {
+			err = s.http.Start()
+		}
+		if err != nil {
+			s.http = nil
+		}
+	}
 	if err != nil {
-		s.pipeline.Stop(ctx)
-		s.close()
+		s.Stop(ctx)
 		return nil, err
 	}
 	return s, nil
@@ -82,6 +100,9 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 // Stop stops taking requests and outcomes, finishes what is in flight (up to
 // ctx), and closes the connection and the embedded server.
 func (s *service) Stop(ctx context.Context) {
+	if s.http != nil {
+		_ = s.http.Shutdown(ctx)
+	}
 	if s.api != nil {
 		_ = s.api.Stop()
 	}
