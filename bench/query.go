@@ -2,11 +2,11 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -36,28 +36,34 @@ func (r *runner) query(ctx context.Context) error {
 	if r.res.EventsStored, err = r.st.StreamCount(ctx, store.StreamEvents, r.subj.Events()); err != nil {
 		return err
 	}
-	api, err := processor.NewAPI(r.nc, r.st, r.log)
+	ops, err := operator.New(operator.DefaultConfig(), r.st, r.log)
+	if err != nil {
+		return err
+	}
+	api, err := operator.NewNATS(r.nc, ops, r.log)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = api.Stop() }()
+	client := operator.NewClient(r.nc, r.subj)
 
 	r.prog.phase("query: timing the API", 0)
-	if r.res.ListNewestOpenMs, err = r.medianList(); err != nil {
+	if r.res.ListNewestOpenMs, err = r.medianList(ctx, client); err != nil {
 		return err
 	}
 	var action []time.Duration
 	for range actionCalls {
-		var page subjects.ListEventsResponse
-		if _, err := r.call(subjects.EndpointEventsList, subjects.ListEventsRequest{PageSize: subjects.MaxActionIDs}, &page); err != nil {
+		page, err := client.ListEvents(ctx, subjects.ListEventsRequest{PageSize: subjects.MaxActionIDs})
+		if err != nil {
 			return err
 		}
 		ids := make([]string, 0, len(page.Data))
 		for _, e := range page.Data {
 			ids = append(ids, e.ID)
 		}
-		var resp subjects.ActionEventsResponse
-		took, err := r.call(subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "bench"}, &resp)
+		start := time.Now()
+		resp, err := client.ActionEvents(ctx, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "bench"})
+		took := time.Since(start)
 		if err != nil {
 			return err
 		}
@@ -67,7 +73,7 @@ func (r *runner) query(ctx context.Context) error {
 		action = append(action, took)
 	}
 	r.res.Action100Ms = msOf(median(action))
-	if r.res.ListAfterActionMs, err = r.medianList(); err != nil {
+	if r.res.ListAfterActionMs, err = r.medianList(ctx, client); err != nil {
 		return err
 	}
 	r.prog.printf("query: %s events: list %s, action 100 %s, list after %d actioned %s", thousands(int(r.res.EventsStored)),
@@ -75,11 +81,12 @@ func (r *runner) query(ctx context.Context) error {
 	return nil
 }
 
-func (r *runner) medianList() (float64, error) {
+func (r *runner) medianList(ctx context.Context, client *operator.Client) (float64, error) {
 	var ds []time.Duration
 	for range listCalls {
-		var page subjects.ListEventsResponse
-		took, err := r.call(subjects.EndpointEventsList, subjects.ListEventsRequest{}, &page)
+		start := time.Now()
+		page, err := client.ListEvents(ctx, subjects.ListEventsRequest{})
+		took := time.Since(start)
 		if err != nil {
 			return 0, err
 		}
@@ -89,24 +96,6 @@ func (r *runner) medianList() (float64, error) {
 		ds = append(ds, took)
 	}
 	return msOf(median(ds)), nil
-}
-
-// call makes one API request and times it.
-func (r *runner) call(endpoint string, req, resp any) (time.Duration, error) {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	m, err := r.nc.Request(r.subj.API(endpoint), b, 30*time.Second)
-	took := time.Since(start)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", endpoint, err)
-	}
-	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
-		return 0, fmt.Errorf("%s: %s %s", endpoint, code, m.Header.Get("Nats-Service-Error"))
-	}
-	return took, json.Unmarshal(m.Data, resp)
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -22,3 +22,9 @@ func FailureEventID(integrationID, runID string, kind subjects.Kind) uuid.UUID {
 func DisabledEventID(integrationID string, episode int) uuid.UUID {
 	return uuid.NewSHA1(idNamespace, []byte(integrationID+"\x00episode\x00"+strconv.Itoa(episode)+"\x00"+subjects.KindDisabled.EventName()))
 }
+
+// ActionedAckID is the CloudEvent id of the one actioned acknowledgement of
+// event eventID.
+func ActionedAckID(eventID string) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte("actioned\x00"+eventID))
+}

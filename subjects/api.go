@@ -20,13 +20,17 @@ const (
 	MaxActionIDs = 100
 )
 
-// ListEventsRequest asks for a page of events, newest first.
+// ListEventsRequest asks for a page of events, newest first. IDs, when
+// given (1 to MaxActionIDs), restricts the listing to those events; the
+// other filters still apply, and the matches come in one page without a
+// NextToken.
 type ListEventsRequest struct {
-	IncludeActioned bool   `json:"includeActioned,omitempty"`
-	EventName       string `json:"eventName,omitempty"`
-	IntegrationID   string `json:"integrationId,omitempty"`
-	PageSize        int    `json:"pageSize,omitempty"`
-	NextToken       string `json:"nextToken,omitempty"`
+	IncludeActioned bool     `json:"includeActioned,omitempty"`
+	EventName       string   `json:"eventName,omitempty"`
+	IntegrationID   string   `json:"integrationId,omitempty"`
+	IDs             []string `json:"ids,omitempty"`
+	PageSize        int      `json:"pageSize,omitempty"`
+	NextToken       string   `json:"nextToken,omitempty"`
 }
 
 // ListEventsResponse is one page of events. NextToken is empty on the last page.

@@ -2,12 +2,15 @@ package test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 )
@@ -31,9 +34,9 @@ func TestOperatorListsAndActionsEvents(t *testing.T) {
 
 	list := func(req subjects.ListEventsRequest) subjects.ListEventsResponse {
 		t.Helper()
-		var resp subjects.ListEventsResponse
-		if code, msg := Call(t, nc, subjects.EndpointEventsList, req, &resp); code != "" {
-			t.Fatalf("list %+v: %s %s", req, code, msg)
+		resp, err := API(nc).ListEvents(t.Context(), req)
+		if err != nil {
+			t.Fatalf("list %+v: %v", req, err)
 		}
 		return resp
 	}
@@ -73,17 +76,17 @@ func TestOperatorListsAndActionsEvents(t *testing.T) {
 		t.Fatalf("api-a events: %+v", recs)
 	}
 
-	var acted subjects.ActionEventsResponse
-	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{newestFirst[0], newestFirst[1], "no-such-event"}, ActionedBy: "ana", Note: "rotated the key"}, &acted); code != "" {
-		t.Fatalf("action: %s %s", code, msg)
+	acted, err := API(nc).ActionEvents(t.Context(), subjects.ActionEventsRequest{IDs: []string{newestFirst[0], newestFirst[1], "no-such-event"}, ActionedBy: "ana", Note: "rotated the key"})
+	if err != nil {
+		t.Fatalf("action: %v", err)
 	}
 	if len(acted.Actioned) != 2 || len(acted.AlreadyActioned) != 0 || !slices.Equal(acted.NotFound, []string{"no-such-event"}) {
 		t.Fatalf("first action: %+v", acted)
 	}
 	first := *acted.Actioned[0].DtActioned
 	time.Sleep(5 * time.Millisecond)
-	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{newestFirst[0], newestFirst[2]}, ActionedBy: "bo"}, &acted); code != "" {
-		t.Fatalf("action: %s %s", code, msg)
+	if acted, err = API(nc).ActionEvents(t.Context(), subjects.ActionEventsRequest{IDs: []string{newestFirst[0], newestFirst[2]}, ActionedBy: "bo"}); err != nil {
+		t.Fatalf("action: %v", err)
 	}
 	if len(acted.Actioned) != 1 || acted.Actioned[0].ID != newestFirst[2] || len(acted.AlreadyActioned) != 1 ||
 		!acted.AlreadyActioned[0].DtActioned.Equal(first) || acted.AlreadyActioned[0].ActionedBy != "ana" {
@@ -112,9 +115,9 @@ func TestOperatorListsAndActionsEvents(t *testing.T) {
 		}
 	}
 
-	var rec subjects.EventRecord
-	if code, _ := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: newestFirst[0]}, &rec); code != "" || rec.ID != newestFirst[0] || rec.DtActioned == nil {
-		t.Fatalf("get: %s %+v", code, rec)
+	rec, err := API(nc).Event(t.Context(), newestFirst[0])
+	if err != nil || rec.ID != newestFirst[0] || rec.DtActioned == nil {
+		t.Fatalf("get: %v %+v", err, rec)
 	}
 	var d subjects.EventData
 	if err := json.Unmarshal(rec.Data, &d); err != nil || d.RunID == "" || d.Message == "" {
@@ -162,9 +165,16 @@ func TestBadAPIRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{subjects.EndpointIntegrationEnable, "400", "integrationId", subjects.EnableIntegrationRequest{IntegrationID: "bad id", EnabledBy: "x"}},
 	}
 	for i, c := range cases {
-		code, msg := Call(t, nc, c.endpoint, c.req, nil)
-		if code != c.code || !strings.Contains(msg, c.msg) {
-			t.Errorf("case %d %s: got %s %q, want %s containing %q", i, c.endpoint, code, msg, c.code, c.msg)
+		// Raw bodies, since some break what a typed request could say.
+		body, ok := c.req.(string)
+		if !ok {
+			b, _ := json.Marshal(c.req)
+			body = string(b)
+		}
+		err := API(nc).Request(t.Context(), c.endpoint, []byte(body), nil)
+		var oe *operator.Error
+		if !errors.As(err, &oe) || strconv.Itoa(oe.Status) != c.code || !strings.Contains(oe.Message, c.msg) {
+			t.Errorf("case %d %s: got %v, want %s containing %q", i, c.endpoint, err, c.code, c.msg)
 		}
 	}
 	after, _ := Counter(t, nc, "api-c")
@@ -174,9 +184,8 @@ func TestBadAPIRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	if _, ok := Counter(t, nc, "never-ran"); ok {
 		t.Fatal("a bad request created a counter")
 	}
-	var page subjects.ListEventsResponse
-	Call(t, nc, subjects.EndpointEventsList, subjects.ListEventsRequest{}, &page)
-	if len(page.Data) != 1 || page.Data[0].DtActioned != nil {
+	page, err := API(nc).ListEvents(t.Context(), subjects.ListEventsRequest{})
+	if err != nil || len(page.Data) != 1 || page.Data[0].DtActioned != nil {
 		t.Fatalf("events changed: %+v", page.Data)
 	}
 }

@@ -26,9 +26,9 @@ func listAll(t *testing.T, nc *nats.Conn, req subjects.ListEventsRequest) []subj
 	t.Helper()
 	var pages []subjects.ListEventsResponse
 	for {
-		var page subjects.ListEventsResponse
-		if code, msg := Call(t, nc, subjects.EndpointEventsList, req, &page); code != "" {
-			t.Fatalf("events.list %+v: %s %s", req, code, msg)
+		page, err := API(nc).ListEvents(t.Context(), req)
+		if err != nil {
+			t.Fatalf("events.list %+v: %v", req, err)
 		}
 		pages = append(pages, page)
 		if page.NextToken == "" {
@@ -113,9 +113,8 @@ func TestHugeProviderMessagesDoNotBreakTheList(t *testing.T) {
 	if len(want) != 5 || !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want the 5 events newest first %v", got, want)
 	}
-	var rec subjects.EventRecord
-	if code, msg := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: want[0]}, &rec); code != "" || rec.ID != want[0] {
-		t.Fatalf("events.get: %s %s", code, msg)
+	if rec, err := API(nc).Event(t.Context(), want[0]); err != nil || rec.ID != want[0] {
+		t.Fatalf("events.get: %v", err)
 	}
 	out, err := cli(t, "events", "list", "--server", s.URL)
 	if err != nil || strings.Count(out, "integration.perform.error") != 5 {
@@ -192,9 +191,8 @@ func TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload(t *testing.T) {
 	id := stored[0].ID
 
 	note, by := strings.Repeat("<", subjects.MaxNoteBytes), strings.Repeat("&", subjects.MaxOperatorBytes)
-	var act subjects.ActionEventsResponse
-	if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: []string{id}, ActionedBy: by, Note: note}, &act); code != "" || len(act.Actioned) != 1 {
-		t.Fatalf("events.action: %s %s %+v", code, msg, act)
+	if act, err := API(nc).ActionEvents(t.Context(), subjects.ActionEventsRequest{IDs: []string{id}, ActionedBy: by, Note: note}); err != nil || len(act.Actioned) != 1 {
+		t.Fatalf("events.action: %v %+v", err, act)
 	}
 
 	check := func(what string, r subjects.EventRecord) {
@@ -214,9 +212,9 @@ func TestAnActionedEventWithAnEscapedNoteFitsASmallMaxPayload(t *testing.T) {
 		t.Errorf("page of %d bytes", len(b))
 	}
 	check("events.list", pages[0].Data[0])
-	var rec subjects.EventRecord
-	if code, msg := Call(t, nc, subjects.EndpointEventsGet, subjects.GetEventRequest{ID: id}, &rec); code != "" {
-		t.Fatalf("events.get: %s %s", code, msg)
+	rec, err := API(nc).Event(t.Context(), id)
+	if err != nil {
+		t.Fatalf("events.get: %v", err)
 	}
 	check("events.get", rec)
 	if strings.Contains(s.Output(), "api respond failed") || strings.Contains(s.Output(), "maximum payload") {
@@ -243,9 +241,9 @@ func TestALongStreakOfLongRunIDsKeepsItsFirstHundred(t *testing.T) {
 		t.Fatalf("stored counter has %d streak run ids, want the first %d", len(c.StreakRunIDs), len(first))
 	}
 	record, _ := json.Marshal(c)
-	var got subjects.FailureCounter
-	if code, msg := Call(t, nc, subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: id}, &got); code != "" {
-		t.Fatalf("integrations.get: %s %s", code, msg)
+	got, err := API(nc).Integration(t.Context(), id)
+	if err != nil {
+		t.Fatalf("integrations.get: %v", err)
 	}
 	if got.ConsecutiveFailures != 150 || !got.Disabled || !slices.Equal(got.StreakRunIDs, first) {
 		t.Fatalf("integrations.get: %d failures, disabled %t, %d run ids", got.ConsecutiveFailures, got.Disabled, len(got.StreakRunIDs))
@@ -260,9 +258,8 @@ func TestALongStreakOfLongRunIDsKeepsItsFirstHundred(t *testing.T) {
 	if len(disabled) != 1 || !slices.Equal(disabled[0].Data.StreakRunIDs, first) || disabled[0].Data.ConsecutiveFailures != 150 {
 		t.Fatalf("%d disabled events", len(disabled))
 	}
-	var after subjects.FailureCounter
-	if code, msg := Call(t, nc, subjects.EndpointIntegrationEnable, subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "ops"}, &after); code != "" || after.Disabled || after.Episode != 1 {
-		t.Fatalf("integrations.enable: %s %s %+v", code, msg, after)
+	if after, err := API(nc).EnableIntegration(t.Context(), subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "ops"}); err != nil || after.Disabled || after.Episode != 1 {
+		t.Fatalf("integrations.enable: %v %+v", err, after)
 	}
 	t.Logf("counter record %d bytes, disabled event %d bytes", len(record), len(disabled[0].Raw))
 	if strings.Contains(s.Output(), "retrying") || strings.Contains(s.Output(), "api respond failed") {

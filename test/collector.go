@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
@@ -153,33 +154,6 @@ func Streak(n int, disabled bool) func(subjects.FailureCounter) error {
 	}
 }
 
-// Call sends req to an operator API endpoint and decodes the reply into
-// resp. It returns the micro error code ("" on success) and message.
-func Call(t testing.TB, nc *nats.Conn, endpoint string, req, resp any) (code, msg string) {
-	t.Helper()
-	var b []byte
-	switch r := req.(type) {
-	case []byte:
-		b = r
-	case string:
-		b = []byte(r)
-	default:
-		var err error
-		if b, err = json.Marshal(req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := nc.Request(subjects.Default().API(endpoint), b, 30*time.Second)
-	if err != nil {
-		t.Fatalf("%s: %v", endpoint, err)
-	}
-	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
-		return code, m.Header.Get("Nats-Service-Error")
-	}
-	if resp != nil {
-		if err := json.Unmarshal(m.Data, resp); err != nil {
-			t.Fatalf("%s reply: %v: %s", endpoint, err, m.Data)
-		}
-	}
-	return "", ""
-}
+// API returns a client of the operator API on nc, under the default
+// subjects. Error replies are *operator.Error.
+func API(nc *nats.Conn) *operator.Client { return operator.NewClient(nc, subjects.Default()) }

@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -92,11 +94,10 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 				time.Sleep(2 * time.Millisecond)
 				continue
 			}
-			var c subjects.FailureCounter
-			if code, msg := Call(t, nc, subjects.EndpointIntegrationEnable, subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "api"}, &c); code == "" {
+			if _, err := API(nc).EnableIntegration(ctx, subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "api"}); err == nil {
 				apiEnables.Add(1)
-			} else if code != "404" {
-				errs <- fmt.Errorf("enable %s: %s %s", id, code, msg)
+			} else if !errors.Is(err, operator.ErrNotFound) {
+				errs <- fmt.Errorf("enable %s: %w", id, err)
 				return
 			}
 		}
@@ -106,9 +107,9 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 	go func() {          // operators actioning what they see
 		defer wg.Done()
 		for !published.Load() {
-			var page subjects.ListEventsResponse
-			if code, msg := Call(t, nc, subjects.EndpointEventsList, subjects.ListEventsRequest{PageSize: 10}, &page); code != "" {
-				errs <- fmt.Errorf("list: %s %s", code, msg)
+			page, err := API(nc).ListEvents(ctx, subjects.ListEventsRequest{PageSize: 10})
+			if err != nil {
+				errs <- fmt.Errorf("list: %w", err)
 				return
 			}
 			var ids []string
@@ -124,9 +125,9 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 				both.Add(1)
 				go func() {
 					defer both.Done()
-					var resp subjects.ActionEventsResponse
-					if code, msg := Call(t, nc, subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "ops"}, &resp); code != "" {
-						errs <- fmt.Errorf("action: %s %s", code, msg)
+					resp, err := API(nc).ActionEvents(ctx, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "ops"})
+					if err != nil {
+						errs <- fmt.Errorf("action: %w", err)
 						return
 					}
 					actioned.Add(int64(len(resp.Actioned)))

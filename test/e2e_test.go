@@ -119,9 +119,9 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 	}
 
 	// The operator re-enables it: streak reset, new episode, and the next 20 failures disable again.
-	var after subjects.FailureCounter
-	if code, msg := Call(t, nc, subjects.EndpointIntegrationEnable, subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "ops@example.com"}, &after); code != "" {
-		t.Fatalf("enable: %s %s", code, msg)
+	after, err := API(nc).EnableIntegration(t.Context(), subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: "ops@example.com"})
+	if err != nil {
+		t.Fatalf("enable: %v", err)
 	}
 	if after.Disabled || after.ConsecutiveFailures != 0 || after.Episode != 1 || after.EnabledBy != "ops@example.com" {
 		t.Fatalf("after enable: %+v", after)

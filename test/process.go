@@ -73,7 +73,10 @@ type Serve struct {
 	DataDir string
 	Listen  string
 	// URL is the NATS URL of its embedded server.
-	URL    string
+	URL string
+	// HTTP is the base URL of its HTTP API ("http://127.0.0.1:port"), ""
+	// when it is off.
+	HTTP   string
 	mu     sync.Mutex
 	output bytes.Buffer
 	exited chan struct{}
@@ -88,10 +91,28 @@ func StartServe(t testing.TB, dataDir, listen string, extra ...string) *Serve {
 	return StartServeEnv(t, nil, dataDir, listen, extra...)
 }
 
-// StartServeEnv is StartServe with extra environment variables.
+// StartServeEnv is StartServe with extra environment variables. The HTTP
+// API is off unless extra or env give --http-listen, so that many
+// processes may run at once.
 func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...string) *Serve {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--nats-listen", listen, "--log-format", "json"}, extra...)
+	httpListen, given := "", false
+	for i, a := range extra {
+		if a == "--http-listen" && i+1 < len(extra) {
+			httpListen, given = extra[i+1], true
+		} else if v, ok := strings.CutPrefix(a, "--http-listen="); ok {
+			httpListen, given = v, true
+		}
+	}
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "INTEGRATION_EVENTS_HTTP_LISTEN="); ok && !given {
+			httpListen, given = v, true
+		}
+	}
+	if !given {
+		args = append(args, "--http-listen=")
+	}
 	cmd := exec.Command(Binary(t), args...)
 	cmd.Env = append(append(os.Environ(), "NATS_URL="), env...)
 	stderr, err := cmd.StderrPipe()
@@ -100,6 +121,9 @@ func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...
 	}
 	cmd.Stdout = cmd.Stderr
 	s := &Serve{t: t, cmd: cmd, DataDir: dataDir, Listen: listen, URL: "nats://" + listen, exited: make(chan struct{})}
+	if httpListen != "" {
+		s.HTTP = "http://" + httpListen
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

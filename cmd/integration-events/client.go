@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,17 +11,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/micro"
 	"github.com/spf13/cobra"
 )
-
-// apiClient calls the operator API.
-type apiClient struct {
-	nc   *nats.Conn
-	subj subjects.Subjects
-}
 
 type clientFlags struct {
 	server string
@@ -35,44 +31,28 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.root, "subject-root", subjects.DefaultRoot, "root token of every subject")
 }
 
-func (f *clientFlags) connect() (*apiClient, error) {
+// call connects, runs f with a client of the operator API and closes the
+// connection. An error reply reads "endpoint: 404 message".
+func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.Client) error) error {
 	subj, err := subjects.New(f.root)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	nc, err := nats.Connect(f.server, nats.Name("integration-events-cli"), nats.Timeout(5*time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", f.server, err)
+		return fmt.Errorf("connect to %s: %w", f.server, err)
 	}
-	return &apiClient{nc: nc, subj: subj}, nil
-}
-
-// request connects, calls endpoint with req, decodes the reply into resp
-// and closes the connection.
-func (f *clientFlags) request(endpoint string, req, resp any) error {
-	c, err := f.connect()
-	if err != nil {
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), operator.DefaultClientTimeout)
+	defer cancel()
+	if err := fn(ctx, operator.NewClient(nc, subj)); err != nil {
+		var oe *operator.Error
+		if errors.As(err, &oe) {
+			return fmt.Errorf("%s: %w", endpoint, err)
+		}
 		return err
 	}
-	defer c.nc.Close()
-	return c.call(endpoint, req, resp)
-}
-
-// call sends req to endpoint and decodes the reply into resp, turning a micro
-// error reply into an error.
-func (c *apiClient) call(endpoint string, req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	m, err := c.nc.Request(c.subj.API(endpoint), b, 30*time.Second)
-	if err != nil {
-		return fmt.Errorf("%s: %w (is integration-events serve running?)", endpoint, err)
-	}
-	if code := m.Header.Get(micro.ErrorCodeHeader); code != "" {
-		return fmt.Errorf("%s: %s %s", endpoint, code, m.Header.Get(micro.ErrorHeader))
-	}
-	return json.Unmarshal(m.Data, resp)
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -93,14 +73,17 @@ func eventsCmd() *cobra.Command {
 		Short: "List events, newest first (not actioned ones unless --include-actioned).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// pageSize is always sent, so --page-size 0 is refused as the API
-			// refuses {"pageSize": 0} instead of becoming the default.
-			wire := struct {
-				subjects.ListEventsRequest
-				PageSize int `json:"pageSize"`
-			}{req, req.PageSize}
+			// --page-size 0 is refused as the API refuses {"pageSize": 0},
+			// instead of becoming the default.
+			if err := operator.CheckPageSize(req.PageSize); err != nil {
+				return fmt.Errorf("%s: %w", subjects.EndpointEventsList, err)
+			}
 			var resp subjects.ListEventsResponse
-			if err := cf.request(subjects.EndpointEventsList, wire, &resp); err != nil {
+			err := cf.call(subjects.EndpointEventsList, func(ctx context.Context, c *operator.Client) (err error) {
+				resp, err = c.ListEvents(ctx, req)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -129,7 +112,11 @@ func eventsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, ids []string) error {
 			areq.IDs = ids
 			var resp subjects.ActionEventsResponse
-			if err := cf.request(subjects.EndpointEventsAction, areq, &resp); err != nil {
+			err := cf.call(subjects.EndpointEventsAction, func(ctx context.Context, c *operator.Client) (err error) {
+				resp, err = c.ActionEvents(ctx, areq)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), resp)
@@ -145,7 +132,11 @@ func eventsCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rec subjects.EventRecord
-			if err := cf.request(subjects.EndpointEventsGet, subjects.GetEventRequest{ID: args[0]}, &rec); err != nil {
+			err := cf.call(subjects.EndpointEventsGet, func(ctx context.Context, c *operator.Client) (err error) {
+				rec, err = c.Event(ctx, args[0])
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), rec)
@@ -200,7 +191,11 @@ func integrationsCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rec subjects.FailureCounter
-			if err := cf.request(subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: args[0]}, &rec); err != nil {
+			err := cf.call(subjects.EndpointIntegrationGet, func(ctx context.Context, c *operator.Client) (err error) {
+				rec, err = c.Integration(ctx, args[0])
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), rec)
@@ -217,7 +212,11 @@ func integrationsCmd() *cobra.Command {
 				ereq.EnabledBy = os.Getenv("USER")
 			}
 			var rec subjects.FailureCounter
-			if err := cf.request(subjects.EndpointIntegrationEnable, ereq, &rec); err != nil {
+			err := cf.call(subjects.EndpointIntegrationEnable, func(ctx context.Context, c *operator.Client) (err error) {
+				rec, err = c.EnableIntegration(ctx, ereq)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), rec)

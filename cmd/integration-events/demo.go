@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -180,29 +181,26 @@ func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) 
 	fmt.Fprintf(out, "\ndisable command for %s (episode %d): %s\n", cmd.IntegrationID, cmd.Episode, clip(cmd.Reason, 160))
 
 	// The operator follows up: actions the Salesforce events and re-enables NetSuite.
-	call := func(endpoint string, req, resp any) error {
-		c := &apiClient{nc: nc, subj: subj}
-		return c.call(endpoint, req, resp)
-	}
-	var page subjects.ListEventsResponse
-	if err := call(subjects.EndpointEventsList, subjects.ListEventsRequest{IntegrationID: "salesforce-acme"}, &page); err != nil {
+	api := operator.NewClient(nc, subj)
+	page, err := api.ListEvents(ctx, subjects.ListEventsRequest{IntegrationID: "salesforce-acme"})
+	if err != nil {
 		return err
 	}
 	ids := make([]string, len(page.Data))
 	for i, r := range page.Data {
 		ids[i] = r.ID
 	}
-	var acted subjects.ActionEventsResponse
-	if err := call(subjects.EndpointEventsAction, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "demo-operator", Note: "fixed the bill data"}, &acted); err != nil {
+	acted, err := api.ActionEvents(ctx, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "demo-operator", Note: "fixed the bill data"})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "actioned %d salesforce-acme events\n", len(acted.Actioned))
-	var counter subjects.FailureCounter
-	if err := call(subjects.EndpointIntegrationEnable, subjects.EnableIntegrationRequest{IntegrationID: "netsuite-initech", EnabledBy: "demo-operator", Reason: "new NetSuite token issued"}, &counter); err != nil {
+	counter, err := api.EnableIntegration(ctx, subjects.EnableIntegrationRequest{IntegrationID: "netsuite-initech", EnabledBy: "demo-operator", Reason: "new NetSuite token issued"})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "re-enabled netsuite-initech: disabled=%t consecutiveFailures=%d episode=%d\n", counter.Disabled, counter.ConsecutiveFailures, counter.Episode)
-	if err := call(subjects.EndpointEventsList, subjects.ListEventsRequest{PageSize: 5}, &page); err != nil {
+	if page, err = api.ListEvents(ctx, subjects.ListEventsRequest{PageSize: 5}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nnewest not-actioned events (events list --page-size 5):\n")

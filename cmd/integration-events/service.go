@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/nats-io/nats-server/v2/server"
@@ -19,6 +20,8 @@ type serviceConfig struct {
 	DataDir    string
 	Store      store.Config
 	Pipeline   processor.Config
+	// HTTP is the HTTP API; HTTP.Listen empty leaves it off.
+	HTTP operator.HTTPConfig
 }
 
 // service is a running processor: an optional embedded server, the
@@ -28,10 +31,19 @@ type service struct {
 	nc       *nats.Conn
 	st       *store.Store
 	pipeline *processor.Pipeline
-	api      *processor.API
+	api      *operator.NATS
+	http     *operator.HTTP
 	log      *zap.Logger
 	// ClientURL is where clients reach the NATS server.
 	ClientURL string
+}
+
+// HTTPAddr is the address the HTTP API listens on, "" when it is off.
+func (s *service) HTTPAddr() string {
+	if s.http == nil {
+		return ""
+	}
+	return s.http.Addr()
 }
 
 func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*service, error) {
@@ -66,9 +78,20 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.close()
 		return nil, err
 	}
-	if s.api, err = processor.NewAPI(nc, s.st, log); err != nil {
-		s.pipeline.Stop(ctx)
-		s.close()
+	ops, err := operator.New(operator.DefaultConfig(), s.st, log)
+	if err == nil {
+		s.api, err = operator.NewNATS(nc, ops, log)
+	}
+	if err == nil && cfg.HTTP.Listen != "" {
+		if s.http, err = operator.NewHTTP(cfg.HTTP, ops, log); err == nil {
+			err = s.http.Start()
+		}
+		if err != nil {
+			s.http = nil
+		}
+	}
+	if err != nil {
+		s.Stop(ctx)
 		return nil, err
 	}
 	return s, nil
@@ -77,6 +100,9 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 // Stop stops taking requests and outcomes, finishes what is in flight (up to
 // ctx), and closes the connection and the embedded server.
 func (s *service) Stop(ctx context.Context) {
+	if s.http != nil {
+		_ = s.http.Shutdown(ctx)
+	}
 	if s.api != nil {
 		_ = s.api.Stop()
 	}
