@@ -2,6 +2,7 @@ package processor
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,3 +162,92 @@ const (
 	markerStart = " … [truncated: "
 	markerEnd   = " bytes in all]"
 )
+
+// FitOutcome returns an admitted outcome whose JSON encoding takes at most
+// limit bytes, for a reply, and whether it had to cut anything. An outcome
+// within limit is returned as it is. One over it is shrunk a step at a
+// time, as FitEventData shrinks an event, each step cutting more of what a
+// reader needs least: the oldest log entries (the last kept); the HTTP
+// exchanges to a 512-byte URL, 10 header values of 256 bytes and 2 KiB
+// bodies; the rest of the log; the exchanges to a 256-byte URL, no headers
+// and 256-byte bodies; the failure's message to 1 KiB; and last the
+// failure's exchange. The ids, status, stage and times are always kept. o
+// is not changed; the result shares nothing o's caller could see change.
+func FitOutcome(o subjects.RunOutcome, limit int) (subjects.RunOutcome, bool) {
+	size := func() int {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return 0 // the reply's own encoding reports it
+		}
+		return len(b)
+	}
+	n := size()
+	if n <= limit {
+		return o, false
+	}
+	if o.Failure != nil {
+		f := *o.Failure
+		o.Failure = &f
+	}
+	for _, step := range outcomeShrinkSteps {
+		if !step(&o, n-limit) {
+			continue
+		}
+		if n = size(); n <= limit {
+			break
+		}
+	}
+	return o, true
+}
+
+// outcomeShrinkSteps are FitOutcome's steps, in order. Each replaces what
+// it changes (slices, exchanges) rather than writing into them, and reports
+// whether it changed anything.
+var outcomeShrinkSteps = []func(o *subjects.RunOutcome, excess int) bool{
+	func(o *subjects.RunOutcome, excess int) bool { return dropOldestRunLog(o, excess, 1) },
+	func(o *subjects.RunOutcome, _ int) bool {
+		return tightenRunHTTP(o, exchangeLimits{url: 512, headerValues: 10, headerBytes: 256, body: 2 << 10})
+	},
+	func(o *subjects.RunOutcome, excess int) bool { return dropOldestRunLog(o, excess, 0) },
+	func(o *subjects.RunOutcome, _ int) bool {
+		return tightenRunHTTP(o, exchangeLimits{url: 256, headerValues: 0, headerBytes: 64, body: 256})
+	},
+	func(o *subjects.RunOutcome, _ int) bool {
+		if o.Failure == nil || len(o.Failure.Message) <= 1<<10 {
+			return false
+		}
+		o.Failure.Message = Truncate(o.Failure.Message, 1<<10)
+		return true
+	},
+	func(o *subjects.RunOutcome, _ int) bool {
+		if o.Failure == nil || o.Failure.HTTP == nil {
+			return false
+		}
+		o.Failure.HTTP = nil
+		return true
+	},
+}
+
+// dropOldestRunLog drops o's oldest log entries, about excess bytes of
+// them, keeping at least keep.
+func dropOldestRunLog(o *subjects.RunOutcome, excess, keep int) bool {
+	d := subjects.EventData{Log: o.Log}
+	changed := dropOldestLog(&d, excess, keep)
+	o.Log = d.Log
+	return changed
+}
+
+// tightenRunHTTP cuts o's failure exchange and its log entries' exchanges
+// to lim.
+func tightenRunHTTP(o *subjects.RunOutcome, lim exchangeLimits) bool {
+	d := subjects.EventData{Log: o.Log}
+	if o.Failure != nil {
+		d.HTTP = o.Failure.HTTP
+	}
+	changed := tightenHTTP(&d, lim)
+	o.Log = d.Log
+	if o.Failure != nil {
+		o.Failure.HTTP = d.HTTP
+	}
+	return changed
+}

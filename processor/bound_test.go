@@ -294,3 +294,31 @@ func TestFitEventDataCutsLeastNeededFirst(t *testing.T) {
 		t.Errorf("fit to 1500: %d bytes: %s", len(b), b)
 	}
 }
+
+func TestFitOutcomeCutsLeastNeededFirst(t *testing.T) {
+	o := hugeOutcome()
+	processor.BoundOutcome(&o)
+	whole, _ := json.Marshal(o)
+	if got, cut := processor.FitOutcome(o, len(whole)); cut || got.Failure != o.Failure {
+		t.Fatal("an outcome within the limit was changed")
+	}
+	before := string(whole)
+	for _, limit := range []int{len(whole) / 2, 64 << 10, 8 << 10} {
+		got, cut := processor.FitOutcome(o, limit)
+		b, _ := json.Marshal(got)
+		if !cut || len(b) > limit {
+			t.Errorf("limit %d: %d bytes, cut %v", limit, len(b), cut)
+		}
+		if got.RunID != o.RunID || got.IntegrationID != o.IntegrationID || got.Status != o.Status || got.Failure == nil || got.Failure.Stage != o.Failure.Stage || !got.FinishedAt.Equal(o.FinishedAt) {
+			t.Errorf("limit %d: ids, status, stage or time lost", limit)
+		}
+		// The oldest log entries go first: what is left is the newest.
+		if n := len(got.Log); n > 0 && got.Log[n-1].Message != o.Log[len(o.Log)-1].Message {
+			t.Errorf("limit %d: the newest log entry was not kept", limit)
+		}
+		t.Logf("limit %d (whole %d): %d bytes, %d log entries, exchange %v", limit, len(whole), len(b), len(got.Log), got.Failure.HTTP != nil)
+	}
+	if after, _ := json.Marshal(o); string(after) != before {
+		t.Error("the outcome given was changed")
+	}
+}

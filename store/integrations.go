@@ -142,6 +142,21 @@ func (s *Store) integrationPlaces(ctx context.Context) ([]integrationPlace, erro
 
 const integrationTokenPrefix = "in1:"
 
+// IntegrationsTokenAfter returns the ListIntegrations token that continues
+// after c, a counter of a page: for a caller that returns less of the page
+// than it was given (a reply that would not fit) and must continue right
+// after the last counter it returned.
+func IntegrationsTokenAfter(c subjects.FailureCounter) string {
+	p := integrationPlace{rank: 2, id: c.IntegrationID}
+	switch {
+	case c.Disabled:
+		p.rank, p.failures = 0, c.ConsecutiveFailures
+	case c.ConsecutiveFailures > 0:
+		p.rank, p.failures = 1, c.ConsecutiveFailures
+	}
+	return p.token()
+}
+
 func (p integrationPlace) token() string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s%d:%d:%s", integrationTokenPrefix, p.rank, p.failures, p.id))
 }

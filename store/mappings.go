@@ -28,7 +28,7 @@ const eventsDuplicates = 10 * time.Minute
 //
 // Errors: a field that m.Validate refuses wraps subjects.ErrBadInput (the
 // API's 400), and nothing is stored. A key already taken is ErrExists (the
-// API's 409): the create is a compare-and-set, so of two racing creates one
+// API's 400): the create is a compare-and-set, so of two racing creates one
 // wins; the mapping already stored is returned with the error. A failure
 // to publish after the mapping was stored is returned as it is: the mapping
 // stays, and a create retried within INTEGRATION_EVENTS' 10-minute duplicate
@@ -165,9 +165,21 @@ func (s *Store) ListExternalMappings(ctx context.Context, pageSize int, token st
 	}
 	next := ""
 	if start+len(page) < len(keys) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(mappingTokenPrefix + page[len(page)-1]))
+		next = mappingToken(page[len(page)-1])
 	}
 	return out, next, nil
 }
 
 const mappingTokenPrefix = "em1:"
+
+func mappingToken(key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(mappingTokenPrefix + key))
+}
+
+// MappingsTokenAfter returns the ListExternalMappings token that continues
+// after m, a mapping of a page: for a caller that returns less of the page
+// than it was given (a reply that would not fit).
+func MappingsTokenAfter(m subjects.ExternalMapping) string {
+	key, _ := m.Key() // a stored mapping has a valid key
+	return mappingToken(key)
+}
