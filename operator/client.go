@@ -63,6 +63,34 @@ func (c *Client) EnableIntegration(ctx context.Context, req subjects.EnableInteg
 	return resp, c.call(ctx, subjects.EndpointIntegrationEnable, req, &resp)
 }
 
+// ListIntegrations calls integrations.list. PageSize 0 is left out of the
+// request, so the service's default applies.
+func (c *Client) ListIntegrations(ctx context.Context, req subjects.ListIntegrationsRequest) (subjects.ListIntegrationsResponse, error) {
+	var resp subjects.ListIntegrationsResponse
+	return resp, c.call(ctx, subjects.EndpointIntegrationsList, req, &resp)
+}
+
+// Run calls runs.get: the run as the processor admits it, redacted; a 404
+// *Error when it is not stored or no longer decodes.
+func (c *Client) Run(ctx context.Context, integrationID, runID string) (subjects.RunRecord, error) {
+	var resp subjects.RunRecord
+	return resp, c.call(ctx, subjects.EndpointRunsGet, subjects.RunRequest{IntegrationID: integrationID, RunID: runID}, &resp)
+}
+
+// ListExternalMappings calls mappings.list. PageSize 0 is left out of the
+// request, so the service's default applies.
+func (c *Client) ListExternalMappings(ctx context.Context, req subjects.ListExternalMappingsRequest) (subjects.ListExternalMappingsResponse, error) {
+	var resp subjects.ListExternalMappingsResponse
+	return resp, c.call(ctx, subjects.EndpointMappingsList, req, &resp)
+}
+
+// CreateExternalMapping calls mappings.create: the mapping stored, or a
+// 400 *Error for an invalid field or a key already taken.
+func (c *Client) CreateExternalMapping(ctx context.Context, req subjects.CreateExternalMappingRequest) (subjects.ExternalMapping, error) {
+	var resp subjects.ExternalMapping
+	return resp, c.call(ctx, subjects.EndpointMappingsCreate, req, &resp)
+}
+
 func (c *Client) call(ctx context.Context, endpoint string, req, resp any) error {
 	b, err := json.Marshal(req)
 	if err != nil {

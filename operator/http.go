@@ -152,9 +152,10 @@ func IsLoopback(host string) bool {
 }
 
 // HTTP serves a Service as a JSON API over HTTP: GET /api/events,
-// GET /api/events/{id}, POST /api/events/actioned,
-// GET /api/integrations/{id}, POST /api/integrations/{id}/enable, and the
-// probes GET /healthz and GET /readyz. Errors are {"message": ...} with
+// GET /api/events/{id}, POST /api/events/actioned, GET /api/integrations,
+// GET /api/integrations/{id}, POST /api/integrations/{id}/enable,
+// GET /api/runs/{integrationId}/{runId}, GET /api/external-mappings,
+// POST /api/external-mappings, and the probes GET /healthz and GET /readyz. Errors are {"message": ...} with
 // 400, 401, 403, 404 or 503 (500 for a fault of the service).
 type HTTP struct {
 	cfg    HTTPConfig
@@ -241,6 +242,12 @@ func (h *HTTP) routes() http.Handler {
 	api("POST /api/events/actioned", h.actionEvents)
 	api("GET /api/integrations/{id}", h.getIntegration)
 	api("POST /api/integrations/{id}/enable", h.enableIntegration)
+	api("GET /api/integrations", h.listIntegrations)
+	// A run id may hold a slash: it is the rest of the path, each segment
+	// percent-decoded.
+	api("GET /api/runs/{integrationId}/{runId...}", h.getRun)
+	api("GET /api/external-mappings", h.listMappings)
+	api("POST /api/external-mappings", h.createMapping)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -433,17 +440,8 @@ func (h *HTTP) listEvents(r *http.Request, _ string) (any, error) {
 			return nil, badRequest("includeActioned %q must be true or false", v)
 		}
 	}
-	if v, err := single(q, "pageSize"); err != nil {
+	if req.PageSize, err = queryPageSize(q); err != nil {
 		return nil, err
-	} else if _, given := q["pageSize"]; given {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, badRequest("pageSize %q must be a whole number from 1 to %d", v, subjects.MaxPageSize)
-		}
-		if err := CheckPageSize(n); err != nil {
-			return nil, err
-		}
-		req.PageSize = n
 	}
 	if vs, given := q["ids"]; given {
 		req.IDs = []string{}
@@ -457,6 +455,82 @@ func (h *HTTP) listEvents(r *http.Request, _ string) (any, error) {
 		}
 	}
 	return h.svc.ListEvents(r.Context(), req, h.cfg.MaxReplyBytes)
+}
+
+// queryPageSize returns the pageSize parameter of q, 0 when absent, or a
+// 400 unless it is one whole number from 1 to MaxPageSize.
+func queryPageSize(q url.Values) (int, error) {
+	v, err := single(q, "pageSize")
+	if _, given := q["pageSize"]; err != nil || !given {
+		return 0, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("pageSize %q must be a whole number from 1 to %d", v, subjects.MaxPageSize)
+	}
+	return n, CheckPageSize(n)
+}
+
+// queryPage reads the parameters of a paged listing: pageSize and
+// nextToken, nothing else.
+func queryPage(r *http.Request) (size int, token string, err error) {
+	q, err := query(r, "pageSize", "nextToken")
+	if err != nil {
+		return 0, "", err
+	}
+	if size, err = queryPageSize(q); err != nil {
+		return 0, "", err
+	}
+	token, err = single(q, "nextToken")
+	return size, token, err
+}
+
+// listIntegrations serves GET /api/integrations?pageSize=&nextToken=.
+func (h *HTTP) listIntegrations(r *http.Request, _ string) (any, error) {
+	size, token, err := queryPage(r)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.ListIntegrations(r.Context(), subjects.ListIntegrationsRequest{PageSize: size, NextToken: token}, h.cfg.MaxReplyBytes)
+}
+
+// getRun serves GET /api/runs/{integrationId}/{runId}.
+func (h *HTTP) getRun(r *http.Request, _ string) (any, error) {
+	if _, err := query(r); err != nil {
+		return nil, err
+	}
+	return h.svc.Run(r.Context(), subjects.RunRequest{IntegrationID: r.PathValue("integrationId"), RunID: r.PathValue("runId")}, h.cfg.MaxReplyBytes)
+}
+
+// listMappings serves GET /api/external-mappings?pageSize=&nextToken=.
+func (h *HTTP) listMappings(r *http.Request, _ string) (any, error) {
+	size, token, err := queryPage(r)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.ListExternalMappings(r.Context(), subjects.ListExternalMappingsRequest{PageSize: size, NextToken: token}, h.cfg.MaxReplyBytes)
+}
+
+// createMappingRequest is the body of POST /api/external-mappings: who
+// creates it is the caller's identity, not a field.
+type createMappingRequest struct {
+	M3terEntity         string `json:"m3terEntity"`
+	M3terID             string `json:"m3terId"`
+	ExternalSystem      string `json:"externalSystem"`
+	ExternalTable       string `json:"externalTable"`
+	ExternalID          string `json:"externalId"`
+	IntegrationConfigID string `json:"integrationConfigId"`
+}
+
+func (h *HTTP) createMapping(r *http.Request, who string) (any, error) {
+	var req createMappingRequest
+	if err := readBody(r, &req); err != nil {
+		return nil, err
+	}
+	return h.svc.CreateExternalMapping(r.Context(), subjects.CreateExternalMappingRequest{
+		M3terEntity: req.M3terEntity, M3terID: req.M3terID, ExternalSystem: req.ExternalSystem, ExternalTable: req.ExternalTable,
+		ExternalID: req.ExternalID, IntegrationConfigID: req.IntegrationConfigID, CreatedBy: who,
+	}, h.cfg.MaxReplyBytes)
 }
 
 func (h *HTTP) getEvent(r *http.Request, _ string) (any, error) {

@@ -35,6 +35,16 @@ func TestRouterRefusesBeforeTheStore(t *testing.T) {
 		{"DELETE", "/api/events/x", bearer, "", 405, "method not allowed"},
 		{"GET", "/api/missing", bearer, "", 404, "no such endpoint"},
 		{"POST", "/api/integrations/bad.id/enable", bearer, "same-origin", 400, "integrationId"},
+		{"GET", "/api/integrations?pageSize=101", bearer, "", 400, "pageSize 101 must be 1 to 100"},
+		{"GET", "/api/integrations?integrationId=x", bearer, "", 400, `unknown query parameter "integrationId"`},
+		{"GET", "/api/external-mappings?pageSize=a", bearer, "", 400, `pageSize "a" must be a whole number`},
+		{"GET", "/api/external-mappings?nextToken=a&nextToken=b", bearer, "", 400, "given 2 times"},
+		{"GET", "/api/runs/bad.id/run-1", bearer, "", 400, "integrationId"},
+		{"GET", "/api/runs/sf-1/", bearer, "", 400, "runId is required"},
+		{"GET", "/api/runs/sf-1/run-1?x=1", bearer, "", 400, "unknown query parameter"},
+		{"POST", "/api/external-mappings", bearer, "cross-site", 403, "cross-origin"},
+		{"POST", "/api/external-mappings", "", "", 401, "bearer token is required"},
+		{"DELETE", "/api/external-mappings", bearer, "", 405, "method not allowed"},
 	}
 	for i, c := range cases {
 		target := c.target

@@ -40,7 +40,7 @@ func NewNATS(nc *nats.Conn, svc *Service, logger *zap.Logger) (*NATS, error) {
 	ms, err := micro.AddService(nc, micro.Config{
 		Name:        subjects.ServiceName,
 		Version:     Version,
-		Description: "Integration error events: list, get and action events; show and enable integrations.",
+		Description: "Integration error events: list, get and action events; list, show and enable integrations; read runs back; list and create external mappings.",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("micro service: %w", err)
@@ -56,6 +56,10 @@ func NewNATS(nc *nats.Conn, svc *Service, logger *zap.Logger) (*NATS, error) {
 		{subjects.EndpointEventsAction, handle(svc.ActionEvents)},
 		{subjects.EndpointIntegrationGet, handle(svc.Integration)},
 		{subjects.EndpointIntegrationEnable, handle(svc.EnableIntegration)},
+		{subjects.EndpointIntegrationsList, n.listIntegrations},
+		{subjects.EndpointRunsGet, handle(svc.Run)},
+		{subjects.EndpointMappingsList, n.listMappings},
+		{subjects.EndpointMappingsCreate, handle(svc.CreateExternalMapping)},
 	}
 	for _, ep := range endpoints {
 		if err := g.AddEndpoint(strings.ReplaceAll(ep.name, ".", "-"), n.handler(ep.name, ep.h), micro.WithEndpointSubject(ep.name)); err != nil {
@@ -99,6 +103,43 @@ func (n *NATS) listEvents(ctx context.Context, data []byte, budget int) (any, er
 		req.ListEventsRequest.PageSize = *req.PageSize
 	}
 	return n.svc.ListEvents(ctx, req.ListEventsRequest, budget)
+}
+
+// pageRequest is the request of integrations.list and mappings.list as
+// decoded: PageSize is a pointer so that no pageSize (the default) is told
+// apart from 0 (refused).
+type pageRequest struct {
+	PageSize  *int   `json:"pageSize"`
+	NextToken string `json:"nextToken"`
+}
+
+// decodePage decodes a pageRequest and returns its page size (0 when not
+// given) and token.
+func decodePage(data []byte) (int, string, error) {
+	var req pageRequest
+	if err := decode(data, &req); err != nil {
+		return 0, "", err
+	}
+	if req.PageSize == nil {
+		return 0, req.NextToken, nil
+	}
+	return *req.PageSize, req.NextToken, CheckPageSize(*req.PageSize)
+}
+
+func (n *NATS) listIntegrations(ctx context.Context, data []byte, budget int) (any, error) {
+	size, token, err := decodePage(data)
+	if err != nil {
+		return nil, err
+	}
+	return n.svc.ListIntegrations(ctx, subjects.ListIntegrationsRequest{PageSize: size, NextToken: token}, budget)
+}
+
+func (n *NATS) listMappings(ctx context.Context, data []byte, budget int) (any, error) {
+	size, token, err := decodePage(data)
+	if err != nil {
+		return nil, err
+	}
+	return n.svc.ListExternalMappings(ctx, subjects.ListExternalMappingsRequest{PageSize: size, NextToken: token}, budget)
 }
 
 // replyBudget is the most bytes a reply body may take: the connection's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,21 @@ func TestCounterReplyFitsTheBudget(t *testing.T) {
 	}
 	if len(c.StreakRunIDs) != 100 || len(c.LastError) != subjects.MaxErrorBytes {
 		t.Error("the counter given was changed")
+	}
+}
+
+func TestFitPageEndsEarlyWithATokenAfterTheLastReturned(t *testing.T) {
+	items := []string{strings.Repeat("a", 3000), strings.Repeat("b", 3000), strings.Repeat("c", 3000)}
+	after := func(s string) string { return "after-" + s[:1] }
+	if got, next := fitPage(slices.Clone(items), "store", 1<<20, nil, after); len(got) != 3 || next != "store" {
+		t.Errorf("everything fits: %d items, next %q", len(got), next)
+	}
+	if got, next := fitPage(slices.Clone(items), "store", pageOverhead+7000, nil, after); len(got) != 2 || next != "after-b" {
+		t.Errorf("two fit: %d items, next %q", len(got), next)
+	}
+	// One always goes, so a listing never stalls; fit cuts it to the room.
+	cut := func(s string, room int) string { return s[:min(len(s), room-2)] }
+	if got, next := fitPage(slices.Clone(items), "", pageOverhead+100, cut, after); len(got) != 1 || len(got[0]) != 98 || next != "after-a" {
+		t.Errorf("one fits: %d items, next %q", len(got), next)
 	}
 }
