@@ -69,6 +69,7 @@ func TestRunsGetServesTheAdmittedRunRedacted(t *testing.T) {
 	}
 
 	ok, err := API(nc).Run(t.Context(), id, "r-ok")
+	var out string
 	if err != nil || ok.Outcome.Status != subjects.StatusSucceeded || ok.Outcome.Failure != nil || ok.Seq == 0 {
 		t.Fatalf("a success: %+v %v", ok, err)
 	}
@@ -102,6 +103,13 @@ func TestRunsGetServesTheAdmittedRunRedacted(t *testing.T) {
 	}
 	if m := apiRaw(t, nc, subjects.EndpointRunsGet, `{"integrationId":"rg-sf","runID":"r-ok"}`); m.Header.Get("Nats-Service-Error-Code") != "400" {
 		t.Errorf("a misspelt field: %s", m.Data)
+	}
+	out, err = cli(t, "runs", "get", id, "r-fail", "--server", s.URL)
+	if err != nil || !strings.Contains(out, `"runId": "r-fail"`) || !strings.Contains(out, "[REDACTED]") || strings.Contains(out, "LEAK") {
+		t.Errorf("runs get: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "runs", "get", id, "no-such-run", "--server", s.URL); err == nil || !strings.Contains(out, "runs.get: 404") {
+		t.Errorf("runs get of an unknown run: %v\n%s", err, out)
 	}
 	if strings.Contains(s.Output(), "LEAK") {
 		t.Error("serve logged a credential")
@@ -182,6 +190,10 @@ func TestIntegrationsListOrdersAndPages(t *testing.T) {
 		if code, got := httpCall(t, s, "GET", "/api/integrations"+q, "", nil, nil); code != 400 || !strings.Contains(got, msg) {
 			t.Errorf("GET /api/integrations%s: %d %s", q, code, got)
 		}
+	}
+	out, err := cli(t, "integrations", "list", "--server", s.URL)
+	if err != nil || !strings.Contains(out, "il-c") || strings.Index(out, "il-c") > strings.Index(out, "il-a") || !strings.Contains(out, "3 / 3") {
+		t.Errorf("integrations list: %v\n%s", err, out)
 	}
 }
 
@@ -272,5 +284,19 @@ func TestExternalMappingsCreateListAndRefuse(t *testing.T) {
 	}
 	if code, msg := httpCall(t, s, "GET", "/api/external-mappings?nextToken=garbage", "", nil, nil); code != 400 || !strings.Contains(msg, "nextToken") {
 		t.Errorf("a bad token: %d %s", code, msg)
+	}
+
+	out, err := cli(t, "mappings", "create", "--m3ter-entity", "Account", "--m3ter-id", "acct-7", "--external-system", "Stripe", "--external-table", "Customer",
+		"--external-id", "cus_7", "--integration-config-id", "st-1", "--by", "ops", "--server", s.URL)
+	if err != nil || !strings.Contains(out, `"createdBy": "ops"`) {
+		t.Fatalf("mappings create: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "mappings", "create", "--m3ter-entity", "Account", "--m3ter-id", "acct-7", "--external-system", "Stripe", "--external-table", "Customer",
+		"--external-id", "cus_8", "--integration-config-id", "st-1", "--by", "ops", "--server", s.URL); err == nil || !strings.Contains(out, "Stripe.Account.acct-7 exists already") {
+		t.Errorf("mappings create of a taken key: %v\n%s", err, out)
+	}
+	out, err = cli(t, "mappings", "list", "--server", s.URL)
+	if err != nil || !strings.Contains(out, "Stripe.Account.acct-7") || !strings.Contains(out, "Salesforce.Account.acct-42") {
+		t.Errorf("mappings list: %v\n%s", err, out)
 	}
 }

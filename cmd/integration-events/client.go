@@ -183,7 +183,7 @@ func gist(d subjects.EventData, n int) string {
 
 func integrationsCmd() *cobra.Command {
 	var cf clientFlags
-	cmd := &cobra.Command{Use: "integrations", Short: "Show and re-enable integrations."}
+	cmd := &cobra.Command{Use: "integrations", Short: "List, show and re-enable integrations."}
 	cf.add(cmd)
 	show := &cobra.Command{
 		Use:   "show ID",
@@ -224,6 +224,6 @@ func integrationsCmd() *cobra.Command {
 	}
 	enable.Flags().StringVar(&ereq.EnabledBy, "by", "", "who enabled it (default $USER)")
 	enable.Flags().StringVar(&ereq.Reason, "reason", "", "why, e.g. what was fixed")
-	cmd.AddCommand(show, enable)
+	cmd.AddCommand(show, enable, integrationsListCmd(&cf))
 	return cmd
 }
