@@ -12,8 +12,8 @@ var (
 	ErrBadRequest   = errors.New("bad request")    // 400: the request breaks the contract; nothing changed
 	ErrUnauthorized = errors.New("unauthorized")   // 401: HTTP only, no valid bearer token
 	ErrForbidden    = errors.New("forbidden")      // 403: refused, e.g. a cross-site request
-	ErrNotFound     = errors.New("not found")      // 404: no such event or integration
-	ErrUnavailable  = errors.New("unavailable")    // 503: NATS or the processor did not answer in time
+	ErrNotFound     = errors.New("not found")      // 404: no such event, integration or run
+	ErrUnavailable  = errors.New("unavailable")    // 503: NATS or the processor did not answer in time, or a read reached its bound
 	ErrInternal     = errors.New("internal error") // 500: a fault of the service
 )
 

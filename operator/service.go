@@ -1,5 +1,6 @@
 // Package operator is the operator API: listing, reading and actioning
-// integration error events, showing and re-enabling integrations. One
+// integration error events; listing, showing and re-enabling integrations;
+// reading a run back, redacted; listing and creating external mappings. One
 // Service implements it; NATS (NewNATS, a micro service) and HTTP (NewHTTP)
 // are transports in front of it, and Client calls it over NATS.
 package operator
