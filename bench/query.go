@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -51,6 +53,9 @@ func (r *runner) query(ctx context.Context) error {
 	if r.res.ListNewestOpenMs, err = r.medianList(ctx, client); err != nil {
 		return err
 	}
+	if r.res.HTTPListNewestMs, err = r.medianHTTPList(ctx, ops); err != nil {
+		return err
+	}
 	var action []time.Duration
 	for range actionCalls {
 		page, err := client.ListEvents(ctx, subjects.ListEventsRequest{PageSize: subjects.MaxActionIDs})
@@ -76,8 +81,8 @@ func (r *runner) query(ctx context.Context) error {
 	if r.res.ListAfterActionMs, err = r.medianList(ctx, client); err != nil {
 		return err
 	}
-	r.prog.printf("query: %s events: list %s, action 100 %s, list after %d actioned %s", thousands(int(r.res.EventsStored)),
-		ms(r.res.ListNewestOpenMs), ms(r.res.Action100Ms), actionCalls*subjects.MaxActionIDs, ms(r.res.ListAfterActionMs))
+	r.prog.printf("query: %s events: list %s (HTTP %s), action 100 %s, list after %d actioned %s", thousands(int(r.res.EventsStored)),
+		ms(r.res.ListNewestOpenMs), ms(r.res.HTTPListNewestMs), ms(r.res.Action100Ms), actionCalls*subjects.MaxActionIDs, ms(r.res.ListAfterActionMs))
 	return nil
 }
 
@@ -92,6 +97,45 @@ func (r *runner) medianList(ctx context.Context, client *operator.Client) (float
 		}
 		if len(page.Data) != subjects.DefaultPageSize {
 			return 0, fmt.Errorf("list returned %d events, want a full page of %d", len(page.Data), subjects.DefaultPageSize)
+		}
+		ds = append(ds, took)
+	}
+	return msOf(median(ds)), nil
+}
+
+// medianHTTPList times GET /api/events, the newest page of not-actioned
+// events, through the HTTP API on a loopback port, as a script or the
+// console calls it: the same listing plus HTTP and JSON over TCP.
+func (r *runner) medianHTTPList(ctx context.Context, ops *operator.Service) (float64, error) {
+	h, err := operator.NewHTTP(operator.HTTPConfig{Listen: "127.0.0.1:0"}, ops, r.log)
+	if err != nil {
+		return 0, err
+	}
+	if err := h.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { _ = h.Shutdown(context.WithoutCancel(ctx)) }()
+	url := "http://" + h.Addr() + "/api/events"
+	var ds []time.Duration
+	for range listCalls {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		var page subjects.ListEventsResponse
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		_ = resp.Body.Close()
+		took := time.Since(start)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("GET /api/events: %s: %v", resp.Status, err)
+		}
+		if len(page.Data) != subjects.DefaultPageSize {
+			return 0, fmt.Errorf("GET /api/events returned %d events, want a full page of %d", len(page.Data), subjects.DefaultPageSize)
 		}
 		ds = append(ds, took)
 	}

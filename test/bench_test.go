@@ -33,7 +33,7 @@ func TestBenchCommand(t *testing.T) {
 		t.Fatalf("%v: %s", err, b)
 	}
 	for _, key := range []string{"baselinePublishPerSec", "baselineConsumePerSec", "healthyPerSec", "outagePerSec",
-		"latencyP50Ms", "latencyP99Ms", "listNewestOpenMs", "action100Ms", "peakRssBytes", "integrations", "eventsStored"} {
+		"latencyP50Ms", "latencyP99Ms", "listNewestOpenMs", "httpListNewestMs", "action100Ms", "peakRssBytes", "integrations", "eventsStored"} {
 		if v, ok := res[key].(float64); !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive number", key, res[key])
 		}
