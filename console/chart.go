@@ -13,11 +13,13 @@ import (
 // page loads, read the listing at most this often.
 const chartTTL = 10 * time.Second
 
-// Geometry of the chart, in SVG user units.
+// Geometry of the chart: heights in CSS pixels; across, bars and labels
+// are placed in percent of the width, so the text keeps its size at any
+// width (no viewBox to scale it) and a narrow screen still shows every
+// hour.
 const (
-	chartW, chartH      = 960, 170
-	plotL, plotR        = 36, 8
-	plotTop, plotBottom = 8, 24
+	chartH              = 150
+	plotTop, plotBottom = 10, 22
 )
 
 type cachedChart struct {
@@ -29,9 +31,7 @@ type cachedChart struct {
 type chart struct {
 	Range     string
 	Hours     int
-	W, H      int
-	PlotLeft  int
-	PlotRight int
+	H         int
 	PlotTop   int
 	PlotBot   int
 	PlotH     int
@@ -122,7 +122,7 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 		ch.Coverage = fmt.Sprintf("Shows the newest %d events only, back to %s; older hours are not counted.",
 			read, oldest.UTC().Format("2006-01-02 15:04 UTC"))
 		if i := int(oldest.Sub(start) / time.Hour); i > 0 {
-			ch.Uncovered = &box{X: float64(plotL), W: float64(i) * ch.barPitch()}
+			ch.Uncovered = &box{X: 0, W: float64(i) * ch.barPitch()}
 		}
 	}
 	c.chartMu.Lock()
@@ -131,15 +131,13 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 	return ch, nil
 }
 
-func (ch chart) barPitch() float64 {
-	return float64(chartW-plotL-plotR) / float64(ch.Hours)
-}
+// barPitch is the percent of the width each hour takes.
+func (ch chart) barPitch() float64 { return 100 / float64(ch.Hours) }
 
 // drawChart lays out the bars of counts, one map of event name to count
 // per hour from start.
 func drawChart(rng string, start time.Time, hours int, counts []map[string]int) chart {
-	ch := chart{Range: rng, Hours: hours, W: chartW, H: chartH, PlotLeft: plotL, PlotRight: chartW - plotR,
-		PlotTop: plotTop, PlotBot: chartH - plotBottom, PlotH: chartH - plotBottom - plotTop}
+	ch := chart{Range: rng, Hours: hours, H: chartH, PlotTop: plotTop, PlotBot: chartH - plotBottom, PlotH: chartH - plotBottom - plotTop}
 	byKind := map[string]int{}
 	peak := 0
 	for _, m := range counts {
@@ -154,9 +152,9 @@ func drawChart(rng string, start time.Time, hours int, counts []map[string]int) 
 	top := niceCeil(peak)
 	plotH := float64(ch.PlotBot - ch.PlotTop)
 	pitch := ch.barPitch()
-	gap := min(2, pitch/4)
+	gap := pitch / 5
 	for i, m := range counts {
-		b := bar{X: float64(plotL) + float64(i)*pitch + gap/2, W: pitch - gap}
+		b := bar{X: float64(i)*pitch + gap/2, W: pitch - gap}
 		t := start.Add(time.Duration(i) * time.Hour)
 		y := float64(ch.PlotBot)
 		var parts []string
@@ -187,7 +185,7 @@ func drawChart(rng string, start time.Time, hours int, counts []map[string]int) 
 	for i := 0; i < hours; i++ {
 		t := start.Add(time.Duration(i) * time.Hour)
 		if t.Hour()%every == 0 {
-			ch.XLabels = append(ch.XLabels, tick{Pos: float64(plotL) + float64(i)*pitch, Label: t.Format(format)})
+			ch.XLabels = append(ch.XLabels, tick{Pos: float64(i) * pitch, Label: t.Format(format)})
 		}
 	}
 	for _, k := range kindList {

@@ -296,6 +296,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (c *Console) loginView(next, msg string) loginView {
 	v := loginView{layout: c.frame("Sign in", "", ""), Next: next}
+	v.Nav = nil // nothing to navigate to before signing in
 	v.Error = msg
 	return v
 }

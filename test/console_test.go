@@ -247,6 +247,22 @@ func TestConsoleShowsHostileTextAsText(t *testing.T) {
 	Publish(t, nc, o)
 	WaitCounter(t, nc, "c-xss", Streak(1, false))
 
+	for _, page := range []string{"/", "/integrations/c-xss", "/?includeActioned=true&range=7d"} {
+		resp, err := http.Get(s.HTTP + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for k, want := range map[string]string{
+			"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+			"X-Content-Type-Options":  "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+		} {
+			if got := resp.Header.Get(k); resp.StatusCode != 200 || got != want {
+				t.Errorf("GET %s: %d, %s %q, want %q", page, resp.StatusCode, k, got, want)
+			}
+		}
+	}
+
 	b := StartBrowser(t)
 	for _, page := range []string{"/", "/integrations/c-xss"} {
 		b.Do(chromedp.Navigate(s.HTTP+page), chromedp.WaitVisible(chromedp.CSS(`tr[data-event-id]`)))
