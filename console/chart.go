@@ -88,7 +88,7 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 	end := now.UTC().Truncate(time.Hour).Add(time.Hour)
 	start := end.Add(-time.Duration(hours) * time.Hour)
 	counts := make([]map[string]int, hours)
-	read, oldest, complete := 0, time.Time{}, false
+	read, oldest, complete := 0, end, false
 	req := subjects.ListEventsRequest{IncludeActioned: true, PageSize: subjects.MaxPageSize}
 	for !complete && read < c.cfg.ChartMaxEvents {
 		page, err := c.svc.ListEvents(ctx, req, pageBudget)
@@ -101,7 +101,9 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 				break
 			}
 			read++
-			oldest = rec.EventTime
+			if rec.EventTime.Before(oldest) {
+				oldest = rec.EventTime
+			}
 			if i := int(rec.EventTime.Sub(start) / time.Hour); i >= 0 && i < hours {
 				if counts[i] == nil {
 					counts[i] = map[string]int{}
@@ -119,7 +121,7 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 	}
 	ch := drawChart(rng, start, hours, counts)
 	if !complete {
-		ch.Coverage = fmt.Sprintf("Shows the newest %d events only, back to %s; older hours are not counted.",
+		ch.Coverage = fmt.Sprintf("Counts only the %d events received last (event times back to %s); events received before them are not counted.",
 			read, oldest.UTC().Format("2006-01-02 15:04 UTC"))
 		if i := int(oldest.Sub(start) / time.Hour); i > 0 {
 			ch.Uncovered = &box{X: 0, W: float64(i) * ch.barPitch()}
