@@ -76,6 +76,7 @@ type eventsView struct {
 	PollURL     string // "" when not polling (a later page)
 	PollMillis  int64
 	Chart       chart
+	ChartError  string
 	RangeURLs   map[string]string
 	ReturnQuery string
 }
@@ -118,10 +119,11 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string)
 		o.Range = rg
 		v.RangeURLs[rg] = "/?" + o.query(false).Encode()
 	}
-	v.Chart, err = c.chart(r.Context(), f.Range, time.Now())
-	if err != nil {
-		c.fail(w, r, err)
-		return
+	// The chart is a picture beside the list: without it the page still
+	// serves its purpose.
+	if v.Chart, err = c.chart(r.Context(), f.Range, time.Now()); err != nil {
+		c.log.Warnw("console chart failed", "error", err)
+		v.ChartError = "The chart could not be read; reload to try again."
 	}
 	c.render(w, status, "events", v)
 }
