@@ -114,6 +114,12 @@ type HTTPConfig struct {
 	MaxReplyBytes int
 	// RequestTimeout bounds one request's work; default 30s.
 	RequestTimeout time.Duration
+	// Routes, when set, registers more routes on the server's mux (the
+	// console's pages), behind the same cross-origin protection and
+	// security headers; such a route authenticates its own callers and may
+	// set its own Content-Security-Policy. A path neither routes is a JSON
+	// 404.
+	Routes func(mux *http.ServeMux)
 }
 
 func (c *HTTPConfig) setDefaults() {
@@ -248,6 +254,9 @@ func (h *HTTP) routes() http.Handler {
 	api("GET /api/runs/{integrationId}/{runId...}", h.getRun)
 	api("GET /api/external-mappings", h.listMappings)
 	api("POST /api/external-mappings", h.createMapping)
+	if h.cfg.Routes != nil {
+		h.cfg.Routes(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/integration-events/integration-events/console"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
@@ -83,7 +84,14 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.api, err = operator.NewNATS(nc, ops, log)
 	}
 	if err == nil && cfg.HTTP.Listen != "" {
-		if s.http, err = operator.NewHTTP(cfg.HTTP, ops, log); err == nil {
+		var con *console.Console
+		if con, err = console.New(console.Config{Tokens: cfg.HTTP.Tokens}, ops, log); err != nil {
+			s.Stop(ctx)
+			return nil, err
+		}
+		httpCfg := cfg.HTTP
+		httpCfg.Routes = con.Register
+		if s.http, err = operator.NewHTTP(httpCfg, ops, log); err == nil {
 			err = s.http.Start()
 		}
 		if err != nil {

@@ -1,0 +1,183 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/integration-events/integration-events/operator"
+	"github.com/integration-events/integration-events/subjects"
+)
+
+// PageSize is how many events the list shows a page.
+const PageSize = 50
+
+// pageBudget is the reply budget of one listing: the rows show a message
+// and a few fields, so a record's data never needs the HTTP API's 8 MiB.
+const pageBudget = 4 << 20
+
+// filter is the events page's query: what the filter form and the links
+// carry.
+type filter struct {
+	EventName       string
+	IntegrationID   string
+	IncludeActioned bool
+	NextToken       string
+	Range           string // the chart's: "24h" or "7d"
+}
+
+func readFilter(q url.Values) filter {
+	f := filter{EventName: q.Get("eventName"), IntegrationID: q.Get("integrationId"), NextToken: q.Get("nextToken"), Range: q.Get("range")}
+	switch q.Get("includeActioned") {
+	case "true", "on", "1":
+		f.IncludeActioned = true
+	}
+	if f.Range != "7d" {
+		f.Range = "24h"
+	}
+	return f
+}
+
+// query encodes f for a link; page says whether to keep the page token.
+func (f filter) query(page bool) url.Values {
+	q := url.Values{}
+	if f.EventName != "" {
+		q.Set("eventName", f.EventName)
+	}
+	if f.IntegrationID != "" {
+		q.Set("integrationId", f.IntegrationID)
+	}
+	if f.IncludeActioned {
+		q.Set("includeActioned", "true")
+	}
+	if f.Range != "24h" {
+		q.Set("range", f.Range)
+	}
+	if page && f.NextToken != "" {
+		q.Set("nextToken", f.NextToken)
+	}
+	return q
+}
+
+func (f filter) request() subjects.ListEventsRequest {
+	return subjects.ListEventsRequest{IncludeActioned: f.IncludeActioned, EventName: f.EventName,
+		IntegrationID: f.IntegrationID, PageSize: PageSize, NextToken: f.NextToken}
+}
+
+type eventsView struct {
+	layout
+	Filter      filter
+	Rows        []row
+	NextURL     string // "" on the last page
+	FirstURL    string // "" on the first page
+	PollURL     string // "" when not polling (a later page)
+	PollMillis  int64
+	Chart       chart
+	ChartError  string
+	RangeURLs   map[string]string
+	ReturnQuery string
+}
+
+func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string) {
+	f := readFilter(r.URL.Query())
+	v := eventsView{layout: c.frame("Integration events", "events", who), Filter: f, PollMillis: c.cfg.PollInterval.Milliseconds()}
+	if n := r.URL.Query().Get("actioned"); n != "" {
+		v.Flash = fmt.Sprintf("Marked %s as actioned.", plural(n, "event"))
+	}
+	status := http.StatusOK
+	page, err := c.svc.ListEvents(r.Context(), f.request(), pageBudget)
+	var oe *operator.Error
+	switch {
+	case errors.As(err, &oe) && oe.Status == http.StatusBadRequest:
+		status, v.Error = http.StatusBadRequest, oe.Message
+	case err != nil:
+		c.fail(w, r, err)
+		return
+	}
+	for _, rec := range page.Data {
+		rw := toRow(rec)
+		rw.Select = true
+		v.Rows = append(v.Rows, rw)
+	}
+	if page.NextToken != "" {
+		next := f
+		next.NextToken = page.NextToken
+		v.NextURL = "/?" + next.query(true).Encode()
+	}
+	if f.NextToken != "" {
+		v.FirstURL = "/?" + f.query(false).Encode()
+	} else if v.Error == "" {
+		v.PollURL = "/events/rows?" + f.query(false).Encode()
+	}
+	v.ReturnQuery = f.query(false).Encode()
+	v.RangeURLs = map[string]string{}
+	for _, rg := range []string{"24h", "7d"} {
+		o := f
+		o.Range = rg
+		v.RangeURLs[rg] = "/?" + o.query(false).Encode()
+	}
+	// The chart is a picture beside the list: without it the page still
+	// serves its purpose.
+	if v.Chart, err = c.chart(r.Context(), f.Range, time.Now()); err != nil {
+		c.log.Warnw("console chart failed", "error", err)
+		v.ChartError = "The chart could not be read; reload to try again."
+	}
+	c.render(w, status, "events", v)
+}
+
+// eventRows serves the newest page's rows alone, for the page's polling.
+func (c *Console) eventRows(w http.ResponseWriter, r *http.Request, _ string) {
+	f := readFilter(r.URL.Query())
+	f.NextToken = ""
+	page, err := c.svc.ListEvents(r.Context(), f.request(), pageBudget)
+	if err != nil {
+		var oe *operator.Error
+		status := http.StatusServiceUnavailable
+		if errors.As(err, &oe) {
+			status = oe.Status
+		}
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	rows := make([]row, 0, len(page.Data))
+	for _, rec := range page.Data {
+		rw := toRow(rec)
+		rw.Select = true
+		rows = append(rows, rw)
+	}
+	c.render(w, http.StatusOK, "rows", rows)
+}
+
+// actionEvents marks the selected events as actioned by the caller, then
+// shows the list again.
+func (c *Console) actionEvents(w http.ResponseWriter, r *http.Request, who string) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		c.fail(w, r, &operator.Error{Status: http.StatusBadRequest, Message: "the form could not be read"})
+		return
+	}
+	ids := slices.Compact(slices.Sorted(slices.Values(r.PostForm["id"])))
+	if len(ids) == 0 {
+		c.fail(w, r, &operator.Error{Status: http.StatusBadRequest, Message: "select at least one event to mark as actioned"})
+		return
+	}
+	resp, err := c.svc.ActionEvents(r.Context(), subjects.ActionEventsRequest{IDs: ids, ActionedBy: who, Note: r.PostForm.Get("note")}, pageBudget)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back, _ := url.ParseQuery(r.PostForm.Get("return"))
+	q := readFilter(back).query(false)
+	q.Set("actioned", fmt.Sprint(len(resp.Actioned)))
+	http.Redirect(w, r, "/?"+q.Encode(), http.StatusSeeOther)
+}
+
+func plural(n, noun string) string {
+	if n == "1" {
+		return "1 " + noun
+	}
+	return n + " " + noun + "s"
+}

@@ -1,0 +1,116 @@
+// The console's one script: confirmation dialogs, row selection, the
+// filter switch, and polling for new events. The pages work as plain
+// forms; this only adds to them.
+(function () {
+  "use strict";
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // Dialogs: a button with data-open-dialog opens one; data-close-dialog closes it.
+  document.addEventListener("click", function (e) {
+    var open = e.target.closest("[data-open-dialog]");
+    if (open) {
+      var d = document.getElementById(open.getAttribute("data-open-dialog"));
+      if (d && !d.open) {
+        document.dispatchEvent(new CustomEvent("console:dialog", { detail: d }));
+        d.showModal();
+      }
+      return;
+    }
+    var close = e.target.closest("[data-close-dialog]");
+    if (close) {
+      var dlg = close.closest("dialog");
+      if (dlg) { dlg.close(); }
+    }
+  });
+
+  // The switch applies the filters at once.
+  $$("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.requestSubmit(); });
+  });
+
+  var rows = $("#event-rows");
+  var mark = $("#mark-actioned");
+  var all = $("#select-all");
+  var count = $("#selected-count");
+
+  function selected() { return $$("#event-rows input[type=checkbox][name=id]:checked"); }
+
+  function updateSelection() {
+    if (!mark) { return; }
+    var n = selected().length;
+    var boxes = $$("#event-rows input[type=checkbox][name=id]");
+    mark.disabled = n === 0;
+    count.textContent = n === 0 ? "No events selected" : n === 1 ? "1 event selected" : n + " events selected";
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+    $$("#event-rows tr[data-event-id]").forEach(function (tr) {
+      var box = $("input[type=checkbox]", tr);
+      tr.classList.toggle("is-selected", !!(box && box.checked));
+    });
+  }
+
+  if (rows && mark) {
+    rows.addEventListener("change", updateSelection);
+    if (all) {
+      all.addEventListener("change", function () {
+        $$("#event-rows input[type=checkbox][name=id]").forEach(function (b) { b.checked = all.checked; });
+        updateSelection();
+      });
+    }
+    document.addEventListener("console:dialog", function (e) {
+      if (e.detail.id !== "confirm-actioned") { return; }
+      var n = selected().length;
+      $("#confirm-count").textContent = n === 1 ? "1 event" : n + " events";
+    });
+    updateSelection();
+  }
+
+  // Polling: the newest page's rows, fetched again; rows not shown yet go
+  // on top, newest first.
+  if (rows && rows.dataset.pollUrl) {
+    var url = rows.dataset.pollUrl;
+    var every = parseInt(rows.dataset.pollMs, 10) || 2500;
+    var live = $("#live");
+    var busy = false;
+    var timer = null;
+
+    var tick = function () {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" }, redirect: "error" })
+        .then(function (resp) {
+          if (!resp.ok) { throw new Error("HTTP " + resp.status); }
+          return resp.text();
+        })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = $$("tr[data-event-id]", doc).filter(function (tr) {
+            return !rows.querySelector('tr[data-event-id="' + CSS.escape(tr.dataset.eventId) + '"]');
+          });
+          if (fresh.length === 0) { return; }
+          var empty = $("#no-events");
+          if (empty) { empty.remove(); }
+          var first = rows.firstElementChild;
+          fresh.forEach(function (tr) {
+            var node = document.importNode(tr, true);
+            node.classList.add("is-new");
+            rows.insertBefore(node, first);
+          });
+          if (live) {
+            live.textContent = fresh.length === 1 ? "1 new event" : fresh.length + " new events";
+          }
+          updateSelection();
+        })
+        .catch(function () {
+          if (live) { live.textContent = "Live updates paused: reload the page."; }
+          clearInterval(timer);
+        })
+        .finally(function () { busy = false; });
+    };
+    timer = setInterval(tick, every);
+  }
+})();

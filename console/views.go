@@ -1,0 +1,252 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/subjects"
+)
+
+// navItem is one link of the header. The run details, integrations list
+// and external mappings pages join here when they exist.
+type navItem struct {
+	Path, Label, Key string
+}
+
+var nav = []navItem{
+	{Path: "/", Label: "Integration events", Key: "events"},
+}
+
+// layout is what every page's frame needs.
+type layout struct {
+	Title   string
+	Active  string // the navItem.Key of the page
+	Who     string // "" when no one signs in (loopback without tokens)
+	Nav     []navItem
+	Version string
+	Flash   string
+	Error   string
+}
+
+type loginView struct {
+	layout
+	Next string
+}
+
+type errorView struct {
+	layout
+	Status  int
+	Message string
+}
+
+// kindInfo is how an event kind is shown: a badge label and class.
+type kindInfo struct {
+	Name, Label, Class string
+}
+
+var kinds = map[string]kindInfo{}
+
+// kindList is the kinds in the order of subjects.Kinds, for selects and
+// legends.
+var kindList []kindInfo
+
+func init() {
+	labels := map[subjects.Kind]string{
+		subjects.KindValidation:            "Validation",
+		subjects.KindMissingAccountMapping: "Missing account mapping",
+		subjects.KindAuthentication:        "Authentication",
+		subjects.KindPerform:               "Perform",
+		subjects.KindDisabled:              "Disabled",
+	}
+	for _, k := range subjects.Kinds {
+		ki := kindInfo{Name: k.EventName(), Label: labels[k], Class: "k-" + string(k)}
+		kinds[ki.Name] = ki
+		kindList = append(kindList, ki)
+	}
+}
+
+func kindOf(eventName string) kindInfo {
+	if k, ok := kinds[eventName]; ok {
+		return k
+	}
+	return kindInfo{Name: eventName, Label: eventName, Class: "k-other"}
+}
+
+// row is one event as the list shows it.
+type row struct {
+	ID            string
+	Kind          kindInfo
+	Time          time.Time
+	Cause         string
+	CauseShort    string // Cause cut for the row when it is long; "" when not
+	Remedy        string
+	IntegrationID string
+	Destination   string
+	Entity        string
+	Streak        string
+	Actioned      bool
+	DtActioned    time.Time
+	ActionedBy    string
+	Note          string
+	FollowUp      link
+	RunID         string
+	// Select shows the row's checkbox: on the events page, where rows can
+	// be marked as actioned.
+	Select bool
+}
+
+type link struct {
+	Label string
+	URL   string
+}
+
+// longCause is the length past which a row shows its cause cut, with the
+// whole text behind a disclosure.
+const longCause = 420
+
+func toRow(rec subjects.EventRecord) row {
+	var d subjects.EventData
+	_ = json.Unmarshal(rec.Data, &d) // a record's data is the processor's own JSON; a bounded one still decodes
+	r := row{ID: rec.ID, Kind: kindOf(rec.EventName), Time: rec.EventTime.UTC(), IntegrationID: rec.IntegrationID,
+		Destination: d.Destination, RunID: d.RunID, Actioned: rec.DtActioned != nil, ActionedBy: rec.ActionedBy, Note: rec.Note}
+	if rec.DtActioned != nil {
+		r.DtActioned = rec.DtActioned.UTC()
+	}
+	r.Cause, r.Remedy = splitMessage(d.Message, d.Remedy)
+	if len(r.Cause) > longCause {
+		r.CauseShort = processor.Truncate(r.Cause, longCause-100)
+	}
+	if d.EntityType != "" || d.EntityID != "" {
+		r.Entity = strings.TrimSpace(d.EntityType + " " + d.EntityID)
+	}
+	if d.DisableAfter > 0 {
+		r.Streak = fmt.Sprintf("%d / %d", d.ConsecutiveFailures, d.DisableAfter)
+	}
+	fu := d.FollowUp
+	if fu.IntegrationID == "" {
+		fu.IntegrationID = rec.IntegrationID
+	}
+	if fu.Action == "" {
+		fu.Action = defaultFollowUp(rec.EventName)
+		fu.RunID = d.RunID
+	}
+	r.FollowUp = followUpLink(fu)
+	return r
+}
+
+func defaultFollowUp(eventName string) string {
+	switch eventName {
+	case subjects.KindValidation.EventName(), subjects.KindPerform.EventName():
+		return subjects.FollowUpGoToIntegrationRun
+	case subjects.KindMissingAccountMapping.EventName():
+		return subjects.FollowUpCreateExternalMapping
+	}
+	return subjects.FollowUpGoToIntegration
+}
+
+// followUpLink is where an event's follow-up leads: its run, the mapping
+// form prefilled, or its integration.
+func followUpLink(fu subjects.FollowUp) link {
+	switch fu.Action {
+	case subjects.FollowUpGoToIntegrationRun:
+		return link{Label: "Go to integration run", URL: runURL(fu.IntegrationID, fu.RunID)}
+	case subjects.FollowUpCreateExternalMapping:
+		q := url.Values{}
+		for _, kv := range [][2]string{{"m3terEntity", fu.M3terEntity}, {"m3terId", fu.M3terID},
+			{"externalSystem", fu.ExternalSystem}, {"externalTable", fu.ExternalTable}, {"integrationConfigId", fu.IntegrationID}} {
+			if kv[1] != "" {
+				q.Set(kv[0], kv[1])
+			}
+		}
+		return link{Label: "Create external mapping", URL: "/external-mappings/new?" + q.Encode()}
+	default:
+		return link{Label: "Go to integration", URL: integrationURL(fu.IntegrationID)}
+	}
+}
+
+func runURL(integrationID, runID string) string {
+	return "/runs/" + url.PathEscape(integrationID) + "/" + url.PathEscape(runID)
+}
+
+func integrationURL(id string) string { return "/integrations/" + url.PathEscape(id) }
+
+// splitMessage returns a message's cause and its remedy: the message is
+// the cause, then the remedy (after "Next:" for a perform error).
+func splitMessage(message, remedy string) (cause, rem string) {
+	if remedy == "" {
+		return message, ""
+	}
+	c, ok := strings.CutSuffix(message, remedy)
+	if !ok {
+		return message, remedy
+	}
+	c = strings.TrimSpace(c)
+	c = strings.TrimSpace(strings.TrimSuffix(c, "Next:"))
+	return c, remedy
+}
+
+var funcs = template.FuncMap{
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"iso":            func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"integrationURL": integrationURL,
+	"runURL":         runURL,
+	"kinds":          func() []kindInfo { return kindList },
+	"kind":           kindOf,
+	"deref": func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
+	},
+}
+
+// parsePages parses each page with the shared layout and partials.
+func parsePages() (map[string]*template.Template, error) {
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	out := map[string]*template.Template{}
+	for _, p := range []string{"events", "rows", "integration", "login", "error"} {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+p+".html")
+		if err != nil {
+			return nil, fmt.Errorf("console template %s: %w", p, err)
+		}
+		out[p] = t
+	}
+	return out, nil
+}
+
+// render executes a page into a buffer first, so that a template error
+// is a clean 500 rather than half a page.
+func (c *Console) render(w http.ResponseWriter, status int, page string, v any) {
+	var buf bytes.Buffer
+	if err := c.pages[page].ExecuteTemplate(&buf, page, v); err != nil {
+		c.log.Errorw("console template failed", "page", page, "error", err)
+		http.Error(w, "internal error: the page does not render", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (c *Console) frame(title, active, who string) layout {
+	l := layout{Title: title, Active: active, Nav: nav, Version: c.assetVersion}
+	if len(c.tokens) > 0 {
+		l.Who = who
+	}
+	return l
+}
