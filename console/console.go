@@ -140,6 +140,12 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /events/actioned", c.authed(c.actionEvents))
 	mux.Handle("GET /integrations/{id}", c.authed(c.integrationPage))
 	mux.Handle("POST /integrations/{id}/enable", c.authed(c.enableIntegration))
+	mux.Handle("GET /integrations", c.authed(c.integrationsPage))
+	// A run id may hold a slash, as in the API's route.
+	mux.Handle("GET /runs/{integrationId}/{runId...}", c.authed(c.runPage))
+	mux.Handle("GET /external-mappings", c.authed(c.mappingsPage))
+	mux.Handle("GET /external-mappings/new", c.authed(c.mappingForm))
+	mux.Handle("POST /external-mappings", c.authed(c.createMapping))
 	mux.Handle("GET /login", c.headers(http.HandlerFunc(c.loginPage)))
 	mux.Handle("POST /login", c.headers(http.HandlerFunc(c.login)))
 	mux.Handle("POST /logout", c.headers(http.HandlerFunc(c.logout)))

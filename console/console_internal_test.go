@@ -137,3 +137,59 @@ func TestLoginSetsAnOpaqueSession(t *testing.T) {
 		t.Error("the session outlived its logout")
 	}
 }
+
+func TestPrettyBodyIndentsJSONOnly(t *testing.T) {
+	if b := prettyBody(`{"a":[1,{"b":"[REDACTED]"}]}`); !b.JSON || b.Text != "{\n  \"a\": [\n    1,\n    {\n      \"b\": \"[REDACTED]\"\n    }\n  ]\n}" {
+		t.Errorf("JSON body: %+v", b)
+	}
+	for _, s := range []string{"", "plain text", "<xml/>", `{"cut": "… [truncated: 9 bytes in all]`, "42"} {
+		if b := prettyBody(s); b.JSON || b.Text != s {
+			t.Errorf("prettyBody(%q) = %+v", s, b)
+		}
+	}
+}
+
+func TestHeaderListSortsByNameAndKeepsEachValue(t *testing.T) {
+	got := headerList(subjects.Headers{"X-B": {"2", "3"}, "Accept": {"*/*"}})
+	want := []header{{"Accept", "*/*"}, {"X-B", "2"}, {"X-B", "3"}}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestShortTextCutsOnARune(t *testing.T) {
+	if got := shortText("abc", 5); got != "abc" {
+		t.Errorf("%q", got)
+	}
+	if got := shortText("aé b", 2); got != "a…" {
+		t.Errorf("%q", got)
+	}
+}
+
+func TestFormFieldsMarkTheFieldTheMessageNamesFirst(t *testing.T) {
+	vals := url.Values{"m3terId": {"acct 42"}, "externalId": {"x"}}
+	ff := formFields(vals, `m3terId "acct 42" has ' ' at position 4; it is part of the external_mappings key`)
+	for _, f := range ff {
+		if f.Invalid != (f.Name == "m3terId") {
+			t.Errorf("%s invalid %t", f.Name, f.Invalid)
+		}
+		if f.Value != vals.Get(f.Name) {
+			t.Errorf("%s value %q", f.Name, f.Value)
+		}
+	}
+	// "m3terEntity" holds no "m3terId"; "externalSystem" is named, not "external".
+	ff = formFields(nil, "external mapping Salesforce.Account.a exists already: m3ter Account a is mapped to")
+	for _, f := range ff {
+		if f.Invalid {
+			t.Errorf("%s marked for a duplicate", f.Name)
+		}
+	}
+	if !validMappingKey("Salesforce.Account.acct-42") || validMappingKey("<b>.x.y") || validMappingKey("a.b") {
+		t.Error("validMappingKey")
+	}
+}

@@ -14,14 +14,15 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 )
 
-// navItem is one link of the header. The run details, integrations list
-// and external mappings pages join here when they exist.
+// navItem is one link of the header.
 type navItem struct {
 	Path, Label, Key string
 }
 
 var nav = []navItem{
 	{Path: "/", Label: "Integration events", Key: "events"},
+	{Path: "/integrations", Label: "Integrations", Key: "integrations"},
+	{Path: "/external-mappings", Label: "External mappings", Key: "mappings"},
 }
 
 // layout is what every page's frame needs.
@@ -204,6 +205,11 @@ var funcs = template.FuncMap{
 	"runURL":         runURL,
 	"kinds":          func() []kindInfo { return kindList },
 	"kind":           kindOf,
+	"upper":          func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
+	"statusText":     http.StatusText,
+	"eventsURL": func(integrationID string) string {
+		return "/?" + url.Values{"integrationId": {integrationID}, "includeActioned": {"true"}}.Encode()
+	},
 	"deref": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}
@@ -219,7 +225,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("console templates: %w", err)
 	}
 	out := map[string]*template.Template{}
-	for _, p := range []string{"events", "rows", "integration", "login", "error"} {
+	for _, p := range []string{"events", "rows", "integration", "integrations", "run", "mappings", "mapping-new", "login", "error"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", p, err)
