@@ -32,12 +32,16 @@ type formField struct {
 	mappingField
 	Value   string
 	Invalid bool
+	// Focus puts the cursor here: the field at fault, else the first
+	// empty one (externalId, when the follow-up prefilled the rest).
+	Focus bool
 }
 
 type mappingFormView struct {
 	layout
 	Fields []formField
-	Key    string // the key the values make, when they make one
+	// Problem is why the last submit was refused; it is shown in the form.
+	Problem string
 }
 
 type mappingsView struct {
@@ -116,7 +120,7 @@ func (c *Console) createMapping(w http.ResponseWriter, r *http.Request, who stri
 	var oe *operator.Error
 	if errors.As(err, &oe) && oe.Status == http.StatusBadRequest {
 		v := mappingFormView{layout: c.frame("Create external mapping", "mappings", who)}
-		v.Error = "Not created: " + oe.Message
+		v.Problem = oe.Message
 		v.Fields = formFields(f, oe.Message)
 		c.render(w, http.StatusBadRequest, "mapping-new", v)
 		return
@@ -136,17 +140,21 @@ func formFields(vals url.Values, msg string) []formField {
 	for _, mf := range mappingFields {
 		out = append(out, formField{mappingField: mf, Value: vals.Get(mf.Name)})
 	}
-	if msg == "" {
-		return out
-	}
 	best, at := -1, len(msg)
 	for i, ff := range out {
-		if j := indexWord(msg, ff.Name); j >= 0 && j < at {
+		if j := indexWord(msg, ff.Name); msg != "" && j >= 0 && j < at {
 			best, at = i, j
 		}
 	}
 	if best >= 0 {
-		out[best].Invalid = true
+		out[best].Invalid, out[best].Focus = true, true
+		return out
+	}
+	for i := range out {
+		if out[i].Value == "" {
+			out[i].Focus = true
+			break
+		}
 	}
 	return out
 }
