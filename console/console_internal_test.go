@@ -193,3 +193,21 @@ func TestFormFieldsMarkTheFieldTheMessageNamesFirst(t *testing.T) {
 		t.Error("validMappingKey")
 	}
 }
+
+func TestRunProblemPagesSayWhy(t *testing.T) {
+	c, err := New(Config{}, nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for status, want := range map[int]string{
+		http.StatusNotFound:           "keeps each outcome 7 days",
+		http.StatusServiceUnavailable: "stopped there before it found it",
+	} {
+		rec := httptest.NewRecorder()
+		c.render(rec, status, "run", runView{layout: c.frame("x", "integrations", ""), IntegrationID: "sf-1", RunID: "r<1>", Status: status, Problem: "the service's reason"})
+		body := rec.Body.String()
+		if rec.Code != status || !strings.Contains(body, want) || !strings.Contains(body, "the service&#39;s reason") || !strings.Contains(body, "r&lt;1&gt;") {
+			t.Errorf("%d page: %d %s", status, rec.Code, body)
+		}
+	}
+}

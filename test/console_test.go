@@ -247,7 +247,8 @@ func TestConsoleShowsHostileTextAsText(t *testing.T) {
 	Publish(t, nc, o)
 	WaitCounter(t, nc, "c-xss", Streak(1, false))
 
-	for _, page := range []string{"/", "/integrations/c-xss", "/?includeActioned=true&range=7d"} {
+	hostileForm := "/external-mappings/new?" + url.Values{"m3terId": {dest}, "externalTable": {msg}}.Encode()
+	for _, page := range []string{"/", "/integrations/c-xss", "/?includeActioned=true&range=7d", "/runs/c-xss/x1", "/integrations", "/external-mappings", hostileForm} {
 		resp, err := http.Get(s.HTTP + page)
 		if err != nil {
 			t.Fatal(err)
@@ -274,6 +275,20 @@ func TestConsoleShowsHostileTextAsText(t *testing.T) {
 			t.Errorf("%s: a script ran or an element was injected", page)
 		}
 	}
+	b.Do(chromedp.Navigate(s.HTTP+"/runs/c-xss/x1"), chromedp.WaitVisible(chromedp.CSS(`#run-outcome`)))
+	if text := b.Text(`main`); !strings.Contains(text, dest) || !strings.Contains(text, msg) {
+		t.Errorf("run page: the hostile text is not shown as text: %q", text)
+	}
+	b.Do(chromedp.Navigate(s.HTTP+hostileForm), chromedp.WaitVisible(chromedp.CSS(`#mapping-form`)))
+	if got := Eval[map[string]string](b, mappingInputsJS); got["m3terId"] != dest || got["externalTable"] != msg {
+		t.Errorf("form: the hostile values are not kept as values: %v", got)
+	}
+	for _, page := range []string{"/runs/c-xss/x1", hostileForm} {
+		b.Do(chromedp.Navigate(s.HTTP + page))
+		if !Eval[bool](b, `typeof window.__xss === 'undefined' && document.querySelectorAll('main img, main script').length === 0`) {
+			t.Errorf("%s: a script ran or an element was injected", page)
+		}
+	}
 }
 
 func TestConsoleSignsInWithAToken(t *testing.T) {
@@ -294,7 +309,8 @@ func TestConsoleSignsInWithAToken(t *testing.T) {
 
 	// Without a session: pages redirect to /login, the rows and the action refuse.
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, c := range []struct{ method, path string }{{"GET", "/"}, {"GET", "/events/rows"}, {"POST", "/events/actioned"}, {"GET", "/integrations/c-login"}} {
+	for _, c := range []struct{ method, path string }{{"GET", "/"}, {"GET", "/events/rows"}, {"POST", "/events/actioned"}, {"GET", "/integrations/c-login"},
+		{"GET", "/integrations"}, {"GET", "/runs/c-login/r1"}, {"GET", "/external-mappings"}, {"GET", "/external-mappings/new"}, {"POST", "/external-mappings"}} {
 		req, _ := http.NewRequest(c.method, s.HTTP+c.path, strings.NewReader("id="+eventID))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := noRedirect.Do(req)
@@ -377,7 +393,10 @@ func browserCookies(t *testing.T, b *Browser, site string) []*network.Cookie {
 }
 
 var attackerPage = template.Must(template.New("").Parse(`<!doctype html><title>elsewhere</title>
-<form method="post" action="{{.Action}}"><input type="hidden" name="id" value="{{.ID}}"><button id="go" type="submit">Win a prize</button></form>`))
+<form method="post" action="{{.Action}}"><input type="hidden" name="id" value="{{.ID}}">
+<input type="hidden" name="m3terEntity" value="Account"><input type="hidden" name="m3terId" value="acct-1"><input type="hidden" name="externalSystem" value="Salesforce">
+<input type="hidden" name="externalTable" value="Account"><input type="hidden" name="externalId" value="001evil"><input type="hidden" name="integrationConfigId" value="c-csrf">
+<button id="go" type="submit">Win a prize</button></form>`))
 
 func TestConsoleRefusesCrossSitePosts(t *testing.T) {
 	s := StartServe(t, t.TempDir(), FreePort(t), "--http-listen", FreePort(t))
@@ -387,7 +406,7 @@ func TestConsoleRefusesCrossSitePosts(t *testing.T) {
 	eventID := eventsByName(t, s, 1)[subjects.KindValidation.EventName()][0].ID
 
 	// Another site, on another loopback port: another origin.
-	for _, action := range []string{"/events/actioned", "/integrations/c-csrf/enable"} {
+	for _, action := range []string{"/events/actioned", "/integrations/c-csrf/enable", "/external-mappings"} {
 		other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_ = attackerPage.Execute(w, map[string]string{"Action": s.HTTP + action, "ID": eventID})
 		}))
@@ -401,5 +420,9 @@ func TestConsoleRefusesCrossSitePosts(t *testing.T) {
 	}
 	if c, _ := Counter(t, nc, "c-csrf"); c.EnabledAt != nil || c.ConsecutiveFailures != 1 {
 		t.Errorf("a cross-site post enabled the integration: %+v", c)
+	}
+	var mappings subjects.ListExternalMappingsResponse
+	if code, msg := httpCall(t, s, "GET", "/api/external-mappings", "", nil, &mappings); code != 200 || len(mappings.Data) != 0 {
+		t.Errorf("external mappings after a cross-site post: %d %s %+v", code, msg, mappings.Data)
 	}
 }
