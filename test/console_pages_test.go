@@ -3,8 +3,10 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +175,26 @@ func TestConsoleListsIntegrationsDisabledFirst(t *testing.T) {
 	b.Do(chromedp.Click(chromedp.CSS(`#integrations tr[data-integration-id="z-off"] .c-id a`)), chromedp.WaitVisible(chromedp.CSS(`#integration-state`)))
 	if st := b.Text(`#integration-state`); st != "Disabled" {
 		t.Errorf("z-off's page: %q", st)
+	}
+	// 50 a page, then Next page.
+	for i := range 50 {
+		Publish(t, nc, workload.Failed(fmt.Sprintf("p-%02d", i), "r1", subjects.StageValidate, 0))
+	}
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		var page subjects.ListIntegrationsResponse
+		if code, msg := httpCall(t, s, "GET", "/api/integrations?pageSize=100", "", nil, &page); code != 200 || len(page.Data) != 53 {
+			return fmt.Errorf("%d %s: %d integrations", code, msg, len(page.Data))
+		}
+		return nil
+	})
+	b.Do(chromedp.Navigate(s.HTTP+"/integrations"), chromedp.WaitVisible(chromedp.CSS(`#integrations tr[data-integration-id]`)))
+	if n := Eval[int](b, `document.querySelectorAll('#integrations tr[data-integration-id]').length`); n != 50 {
+		t.Errorf("first page: %d rows", n)
+	}
+	b.Do(chromedp.Click(chromedp.CSS(`.pager a[rel=next]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[href="/integrations"]`)))
+	last := Eval[[]string](b, `Array.from(document.querySelectorAll('#integrations tr[data-integration-id]')).map(tr => tr.dataset.integrationId)`)
+	if !slices.Equal(last, []string{"p-48", "p-49", "a-ok"}) {
+		t.Errorf("second page %q", last)
 	}
 }
 
