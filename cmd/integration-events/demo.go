@@ -3,96 +3,89 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
 
+// demoTrickleEvery is how often the demo's runners run once the day is
+// played: often enough that the console's live update shows, seldom enough
+// to read.
+const demoTrickleEvery = 3 * time.Second
+
+// demoOptions are the demo's flags.
+type demoOptions struct {
+	pace   time.Duration
+	keep   bool
+	exit   bool
+	listen string
+	// listenGiven: the address was asked for, so it is not swapped for a
+	// free one when taken.
+	listenGiven bool
+}
+
 func demoCmd() *cobra.Command {
-	var pace time.Duration
-	var keep bool
+	var opts demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the whole system in-process with simulated Salesforce, Chargebee and NetSuite runners, and print the events.",
+		Short: "Run the whole system in-process with simulated runners and open the console; runs until Ctrl-C (or --exit).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), pace, keep)
+			opts.listenGiven = cmd.Flags().Changed("http-listen")
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runDemo(ctx, cmd.OutOrStdout(), opts)
 		},
 	}
-	cmd.Flags().DurationVar(&pace, "pace", 40*time.Millisecond, "pause between simulated runs")
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary data directory")
+	f := cmd.Flags()
+	f.DurationVar(&opts.pace, "pace", 40*time.Millisecond, "pause after each simulated failed run")
+	f.BoolVar(&opts.keep, "keep", false, "keep the temporary data directory")
+	f.BoolVar(&opts.exit, "exit", false, "exit after the script instead of serving the console until Ctrl-C")
+	f.StringVar(&opts.listen, "http-listen", "127.0.0.1:8080", "address of the console and the HTTP API, on loopback; when the default is taken a free port is used; empty turns it off")
 	return cmd
 }
 
-// demoRun is one simulated run.
-type demoRun struct {
-	integration, destination, entityType, entityID string
-	failure                                        *subjects.Failure
-}
-
-func demoScript() []demoRun {
-	sf := func(entityID string, f *subjects.Failure) demoRun {
-		return demoRun{"salesforce-acme", "Salesforce", "Bill", entityID, f}
-	}
-	cb := func(entityID string, f *subjects.Failure) demoRun {
-		return demoRun{"chargebee-globex", "Chargebee", "Invoice", entityID, f}
-	}
-	ns := func(entityID string, f *subjects.Failure) demoRun {
-		return demoRun{"netsuite-initech", "NetSuite", "Account", entityID, f}
-	}
-	runs := []demoRun{
-		sf("bill-1001", nil), cb("inv-2001", nil), ns("acct-3001", nil),
-		sf("bill-1002", &subjects.Failure{Stage: subjects.StageValidate, Message: "Bill bill-1002 has no billing contact email, which Salesforce requires on Invoice__c"}),
-		ns("acct-3002", &subjects.Failure{Stage: subjects.StageMap, Message: "no NetSuite customer is mapped to m3ter Account acct-3002",
-			Mapping: &subjects.Mapping{M3terEntity: "Account", M3terID: "acct-3002", ExternalSystem: "NetSuite", ExternalTable: "customer"}}),
-		cb("inv-2002", &subjects.Failure{Stage: subjects.StagePerform, Message: "Chargebee answered 401 api_key_invalid",
-			HTTP: &subjects.HTTPExchange{
-				Request: &subjects.HTTPRequest{Method: "POST", URL: "https://globex.chargebee.com/api/v2/invoices?api_key=live_7f3kq9demo",
-					Headers: subjects.Headers{"Authorization": {"Basic bGl2ZV83ZjNrcTlkZW1vOg=="}, "Content-Type": {"application/x-www-form-urlencoded"}},
-					Body:    "customer_id=globex&amount=12000"},
-				Response: &subjects.HTTPResponse{Status: 401, Body: `{"api_error_code":"api_authentication_failed","message":"api_key_invalid"}`},
-			}}),
-		sf("bill-1003", &subjects.Failure{Stage: subjects.StagePerform, Message: "REQUIRED_FIELD_MISSING: Required fields are missing: [Account__c]",
-			HTTP: &subjects.HTTPExchange{
-				Request: &subjects.HTTPRequest{Method: "POST", URL: "https://acme.my.salesforce.com/services/data/v60.0/sobjects/Invoice__c",
-					Headers: subjects.Headers{"Authorization": {"Bearer 00D5e000000demo!AQ4AQFh"}, "Content-Type": {"application/json"}},
-					Body:    `{"Name":"bill-1003","Amount__c":420.5,"access_token":"00D5e000000demo"}`},
-				Response: &subjects.HTTPResponse{Status: 400, Body: `[{"message":"Required fields are missing: [Account__c]","errorCode":"REQUIRED_FIELD_MISSING"}]`},
-			}}),
-		sf("bill-1004", nil),
-	}
-	// NetSuite's token expires: every run fails until the integration is disabled.
-	for i := range 20 {
-		runs = append(runs, ns(fmt.Sprintf("acct-%d", 3100+i), &subjects.Failure{Stage: subjects.StageAuthenticate,
-			Message: "NetSuite rejected the token-based authentication: INVALID_LOGIN_ATTEMPT (token revoked)"}))
-	}
-	return runs
-}
-
-func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func runDemo(ctx context.Context, out io.Writer, opts demoOptions) error {
 	dir, err := os.MkdirTemp("", "integration-events-demo-")
 	if err != nil {
 		return err
 	}
-	if !keep {
+	if !opts.keep {
 		defer os.RemoveAll(dir)
 	}
+	cfg := serviceConfig{NATSListen: "127.0.0.1:-1", DataDir: dir, Store: store.DefaultConfig(), Pipeline: processor.DefaultConfig(),
+		HTTP: operator.HTTPConfig{Listen: opts.listen}}
+	if opts.listen != "" {
+		if err := cfg.HTTP.Validate(); errors.Is(err, operator.ErrNoToken) {
+			return fmt.Errorf("the demo serves its console without a token, so on loopback only: --http-listen 127.0.0.1:PORT, not %s", opts.listen)
+		} else if err != nil {
+			return err
+		}
+	}
 	log := zap.NewNop()
-	cfg := serviceConfig{NATSListen: "127.0.0.1:-1", DataDir: dir, Store: store.DefaultConfig(), Pipeline: processor.DefaultConfig()}
 	svc, err := startService(ctx, cfg, log)
+	if errors.Is(err, syscall.EADDRINUSE) && !opts.listenGiven {
+		fmt.Fprintf(out, "%s is in use (a serve or another demo?): the console takes a free port instead.\n", opts.listen)
+		cfg.HTTP.Listen = "127.0.0.1:0"
+		svc, err = startService(ctx, cfg, log)
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("the console cannot listen on %s, which is in use (a serve or another demo?): give another address, or --http-listen 127.0.0.1:0 for any free port", cfg.HTTP.Listen)
+	}
 	if err != nil {
 		return err
 	}
@@ -107,13 +100,21 @@ func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) 
 	}
 	defer nc.Close()
 	subj := subjects.Default()
-	fmt.Fprintf(out, "integration-events demo: embedded NATS at %s, data in %s\n\n", svc.ClientURL, dir)
+	console := ""
+	if addr := svc.HTTPAddr(); addr != "" {
+		console = "http://" + addr + "/"
+	}
+	fmt.Fprintf(out, "integration-events demo: embedded NATS at %s, data in %s\n", svc.ClientURL, dir)
+	if console != "" {
+		fmt.Fprintf(out, "\n    Console: %s\n\n", console)
+	}
 
-	const row = "%-12s  %-39s  %-16s  %-6s  %-23s  %s\n"
+	const row = "%-14s  %-39s  %-16s  %-6s  %-23s  %s\n"
 	var mu sync.Mutex
 	received := 0
-	disabled := make(chan subjects.DisableCommand, 1)
-	fmt.Fprintf(out, row, "TIME", "EVENT", "INTEGRATION", "STREAK", "FOLLOW-UP", "MESSAGE")
+	disabled := map[string]subjects.DisableCommand{}
+	fmt.Fprintf(out, "The last %d hours of six integrations' runs, then live runs; their events as they arrive:\n", workload.DayHours)
+	fmt.Fprintf(out, row, "TIME (UTC)", "EVENT", "INTEGRATION", "STREAK", "FOLLOW-UP", "MESSAGE")
 	sub, err := nc.Subscribe(subj.Events(), func(m *nats.Msg) {
 		var ce struct {
 			Time time.Time          `json:"time"`
@@ -126,7 +127,7 @@ func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) 
 		defer mu.Unlock()
 		received++
 		d := ce.Data
-		fmt.Fprintf(out, row, ce.Time.Format("15:04:05.000"), d.EventName, d.IntegrationID,
+		fmt.Fprintf(out, row, ce.Time.UTC().Format("01-02 15:04:05"), d.EventName, d.IntegrationID,
 			fmt.Sprintf("%d/%d", d.ConsecutiveFailures, d.DisableAfter), d.FollowUp.Action, gist(d, 160))
 	})
 	if err != nil {
@@ -136,53 +137,70 @@ func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) 
 	dsub, err := nc.Subscribe(subj.Disable("*"), func(m *nats.Msg) {
 		var c subjects.DisableCommand
 		if json.Unmarshal(m.Data, &c) == nil {
-			disabled <- c
+			mu.Lock()
+			disabled[c.IntegrationID] = c
+			mu.Unlock()
 		}
 	})
 	if err != nil {
 		return err
 	}
 	defer dsub.Unsubscribe()
+	stopped := func() error {
+		fmt.Fprintln(out, "\nstopping the demo")
+		return nil
+	}
 
-	runs := demoScript()
+	// The day, backdated, so the console's chart and dates look like one.
+	// Only failures raise events; the pause after each keeps their order.
 	failures := 0
-	for i, r := range runs {
-		o := subjects.RunOutcome{
-			RunID: fmt.Sprintf("run-%04d", i+1), IntegrationID: r.integration, Destination: r.destination,
-			EntityType: r.entityType, EntityID: r.entityID, Status: subjects.StatusSucceeded, FinishedAt: time.Now().UTC(),
-		}
-		if r.failure != nil {
-			o.Status, o.Failure = subjects.StatusFailed, r.failure
-			failures++
-		}
+	for _, o := range workload.Day(time.Now()) {
 		b, _ := json.Marshal(o)
-		if err := nc.Publish(subj.Run(r.integration), b); err != nil {
+		if err := nc.Publish(subj.Run(o.IntegrationID), b); err != nil {
 			return err
 		}
-		time.Sleep(pace)
+		if o.Failure == nil {
+			continue
+		}
+		failures++
+		select {
+		case <-ctx.Done():
+			return stopped()
+		case <-time.After(opts.pace):
+		}
 	}
-	var cmd subjects.DisableCommand
-	select {
-	case cmd = <-disabled:
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("no disable command within 30s")
-	}
-	want := failures + 1 // every failure, plus the disabled event
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	want := failures + 2 // every failure, and NetSuite's and Xero's disabled events
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		mu.Lock()
-		n := received
+		done := received >= want && len(disabled) == 2
 		mu.Unlock()
-		if n >= want || time.Now().After(deadline) {
+		if done {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d events and %d of 2 disable commands within 30s", received, want, len(disabled))
+		}
+		select {
+		case <-ctx.Done():
+			return stopped()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	fmt.Fprintf(out, "\ndisable command for %s (episode %d): %s\n", cmd.IntegrationID, cmd.Episode, clip(cmd.Reason, 160))
+	mu.Lock()
+	for _, id := range []string{workload.DayNetSuite, workload.DayXero} {
+		c := disabled[id]
+		fmt.Fprintf(out, "\ndisable command for %s (episode %d): %s", c.IntegrationID, c.Episode, clip(c.Reason, 160))
+	}
+	fmt.Fprintln(out)
+	mu.Unlock()
 
-	// The operator follows up: actions the Salesforce events and re-enables NetSuite.
+	// The operator follows up: actions the Salesforce events and re-enables
+	// NetSuite; Xero is left for whoever opens the console.
 	api := operator.NewClient(nc, subj)
-	page, err := api.ListEvents(ctx, subjects.ListEventsRequest{IntegrationID: "salesforce-acme"})
+	page, err := api.ListEvents(ctx, subjects.ListEventsRequest{IntegrationID: workload.DaySalesforce})
+	if ctx.Err() != nil {
+		return stopped()
+	}
 	if err != nil {
 		return err
 	}
@@ -191,19 +209,50 @@ func runDemo(ctx context.Context, out io.Writer, pace time.Duration, keep bool) 
 		ids[i] = r.ID
 	}
 	acted, err := api.ActionEvents(ctx, subjects.ActionEventsRequest{IDs: ids, ActionedBy: "demo-operator", Note: "fixed the bill data"})
+	if ctx.Err() != nil {
+		return stopped()
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "actioned %d salesforce-acme events\n", len(acted.Actioned))
-	counter, err := api.EnableIntegration(ctx, subjects.EnableIntegrationRequest{IntegrationID: "netsuite-initech", EnabledBy: "demo-operator", Reason: "new NetSuite token issued"})
+	fmt.Fprintf(out, "actioned %d %s events\n", len(acted.Actioned), workload.DaySalesforce)
+	counter, err := api.EnableIntegration(ctx, subjects.EnableIntegrationRequest{IntegrationID: workload.DayNetSuite, EnabledBy: "demo-operator", Reason: "new NetSuite token issued"})
+	if ctx.Err() != nil {
+		return stopped()
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "re-enabled netsuite-initech: disabled=%t consecutiveFailures=%d episode=%d\n", counter.Disabled, counter.ConsecutiveFailures, counter.Episode)
+	fmt.Fprintf(out, "re-enabled %s: disabled=%t consecutiveFailures=%d episode=%d\n", workload.DayNetSuite, counter.Disabled, counter.ConsecutiveFailures, counter.Episode)
 	if page, err = api.ListEvents(ctx, subjects.ListEventsRequest{PageSize: 5}); err != nil {
+		if ctx.Err() != nil {
+			return stopped()
+		}
 		return err
 	}
 	fmt.Fprintf(out, "\nnewest not-actioned events (events list --page-size 5):\n")
 	printEvents(out, page.Data)
-	return nil
+
+	if opts.exit {
+		return nil
+	}
+	if console != "" {
+		fmt.Fprintf(out, "\n%s is still disabled: re-enable it at %sintegrations/%s\n", workload.DayXero, console, workload.DayXero)
+		fmt.Fprintf(out, "\n    Console: %s\n\n", console)
+	}
+	fmt.Fprintf(out, "The runners go on, a run every %s (every sixth fails); the demo runs until Ctrl-C.\n", demoTrickleEvery)
+	tick := time.NewTicker(demoTrickleEvery)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return stopped()
+		case <-tick.C:
+		}
+		o := workload.Trickle(n, time.Now())
+		b, _ := json.Marshal(o)
+		if err := nc.Publish(subj.Run(o.IntegrationID), b); err != nil {
+			return err
+		}
+	}
 }
