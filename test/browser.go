@@ -121,7 +121,7 @@ func BrowserRun[T any](b *Browser, a chromedp.Action[T]) T {
 // the viewport back to 1440×900.
 func (b *Browser) Screenshot(name string, width, height int64) {
 	b.t.Helper()
-	dir := os.Getenv("CONSOLE_SCREENSHOTS")
+	dir := screenshotDir(b.t)
 	if dir == "" {
 		return
 	}
@@ -134,6 +134,21 @@ func (b *Browser) Screenshot(name string, width, height int64) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// screenshotDir is $CONSOLE_SCREENSHOTS, "" when unset; a relative one is
+// taken from the module's root, not from test/ where go test runs.
+func screenshotDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("CONSOLE_SCREENSHOTS")
+	if dir == "" || filepath.IsAbs(dir) {
+		return dir
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, dir)
 }
 
 // TryEval evaluates expr without failing the test, for polling while the

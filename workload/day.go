@@ -243,7 +243,7 @@ func nsLoginRevoked(string, time.Time) *subjects.Failure {
 }
 
 func xeroTokenExpired(string, time.Time) *subjects.Failure {
-	return &subjects.Failure{Stage: subjects.StageAuthenticate, Message: "Xero refused to refresh the access token: invalid_grant",
+	return &subjects.Failure{Stage: subjects.StageAuthenticate, Message: "Xero's identity service answered invalid_grant when the integration renewed its access token",
 		HTTP: &subjects.HTTPExchange{
 			Request: &subjects.HTTPRequest{Method: "POST", URL: "https://identity.xero.com/connect/token",
 				Headers: header("Authorization", "Basic eGVyb2NsaWVudDp4ZXJvc2VjcmV0OWRlbW8=", "Content-Type", "application/x-www-form-urlencoded"),

@@ -40,6 +40,10 @@ func TestDayIsARealisticDay(t *testing.T) {
 			if a, _ := json.Marshal(admitted); strings.Contains(string(a), "demo") {
 				t.Errorf("%s %s: a credential survived redaction: %s", o.IntegrationID, o.RunID, a)
 			}
+			// The console shows the message: it must read as written.
+			if admitted.Failure.Message != o.Failure.Message {
+				t.Errorf("%s %s: message redacted to %q", o.IntegrationID, o.RunID, admitted.Failure.Message)
+			}
 		}
 		m.Apply(o)
 	}
