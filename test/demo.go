@@ -31,12 +31,16 @@ type Demo struct {
 // consoleLine is the line the demo prints its console's address on.
 var consoleLine = regexp.MustCompile(`Console: (http://127\.0\.0\.1:[0-9]+)/`)
 
+// demoSecret finds a credential of the demo's runners: each holds "demo"
+// after a letter, a digit or a dot (workload.Day).
+var demoSecret = regexp.MustCompile(`[0-9A-Za-z._]demo\S*`)
+
 // DemoScriptDone is what the demo prints once its script is played and it
 // goes on until stopped.
 const DemoScriptDone = "the demo runs until Ctrl-C"
 
 // StartDemo starts `demo` with its console on a free loopback port, plus
-// extra flags, and waits for it to print the console's URL. It is killed
+// extra flags, and waits for it to print the console's URL. It is stopped
 // at cleanup if still running.
 func StartDemo(t testing.TB, extra ...string) *Demo {
 	t.Helper()
@@ -70,7 +74,8 @@ func StartDemo(t testing.TB, extra ...string) *Demo {
 		close(d.exited)
 	}()
 	t.Cleanup(func() {
-		d.Kill()
+		// SIGTERM first: the demo removes its data directory on the way out.
+		_ = d.Terminate(10 * time.Second)
 		if t.Failed() {
 			t.Logf("demo pid %d output:\n%s", d.PID(), d.Output())
 		}
@@ -131,6 +136,11 @@ func (d *Demo) Kill() {
 
 // Terminate sends SIGTERM and returns the exit error (nil for exit 0).
 func (d *Demo) Terminate(timeout time.Duration) error {
+	select {
+	case <-d.exited:
+		return d.err
+	default:
+	}
 	_ = syscall.Kill(d.PID(), syscall.SIGTERM)
 	select {
 	case <-d.exited:
