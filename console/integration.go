@@ -70,6 +70,11 @@ func (c *Console) integrationPage(w http.ResponseWriter, r *http.Request, who st
 	v.Counter = counter
 	v.Streak = fmt.Sprintf("%d / %d", counter.ConsecutiveFailures, counter.DisableAfter)
 	for _, k := range kindList {
+		// A disabled event is not a failure kind: failures are counted by
+		// the kind of event each raised.
+		if k.Name == subjects.KindDisabled.EventName() {
+			continue
+		}
 		v.Kinds = append(v.Kinds, legendItem{Kind: k, Count: counter.FailuresByKind[k.Name]})
 	}
 	for name, n := range counter.FailuresByKind {

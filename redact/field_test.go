@@ -57,6 +57,8 @@ func TestHeadersAreDefaultDeny(t *testing.T) {
 		"Request-Id":            {"req_2"},
 		"intuit_tid":            {"1-abc"},
 		"X-MinLimit-Remaining":  {"59"},
+		"Sforce-Call-Options":   {"client=m3ter-sync"},
+		"SOAPAction":            {"login"},
 		"Location":              {"https://app.example.com/callback?code=LEAKloc&state=s1"},
 	}
 	out := redact.Exchange(&subjects.HTTPExchange{Response: &subjects.HTTPResponse{Status: 302, Headers: h}}).Response.Headers
@@ -68,7 +70,7 @@ func TestHeadersAreDefaultDeny(t *testing.T) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	for _, name := range []string{"Content-Type", "Content-Length", "Accept", "User-Agent", "Date", "Retry-After", "X-RateLimit-Remaining", "Sforce-Limit-Info", "X-Request-Id", "Request-Id", "intuit_tid", "X-MinLimit-Remaining"} {
+	for _, name := range []string{"Content-Type", "Content-Length", "Accept", "User-Agent", "Date", "Retry-After", "X-RateLimit-Remaining", "Sforce-Limit-Info", "X-Request-Id", "Request-Id", "intuit_tid", "X-MinLimit-Remaining", "Sforce-Call-Options", "SOAPAction"} {
 		if got := out[name]; len(got) != 1 || got[0] != h[name][0] {
 			t.Errorf("%s = %q, want it shown as %q", name, got, h[name][0])
 		}

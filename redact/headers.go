@@ -8,7 +8,7 @@ import "strings"
 // session header whose name says neither key nor token, such as Salesforce's
 // X-SFDC-Session, is redacted too. Provider headers are from their API
 // references: Salesforce's Sforce-Limit-Info, QuickBooks' intuit_tid,
-// Stripe's Request-Id, Stripe-Version, Idempotency-Key and
+// Sforce-Call-Options (the client's name), Stripe's Request-Id, Stripe-Version, Idempotency-Key and
 // Stripe-Should-Retry, Xero's Xero-Correlation-Id, Xero-Tenant-Id (which
 // organisation, not a secret) and X-Rate-Limit-Problem, and SOAP 1.1's
 // SOAPAction (the operation's name, NetSuite SuiteTalk).
@@ -23,7 +23,7 @@ var shownHeaders = map[string]bool{
 	"x-content-type-options": true, "x-frame-options": true, "x-powered-by": true,
 	"request-id": true, "x-request-id": true, "x-correlation-id": true, "correlation-id": true,
 	"x-amzn-requestid": true, "x-amz-request-id": true, "traceparent": true, "tracestate": true,
-	"sforce-limit-info": true, "intuit_tid": true,
+	"sforce-limit-info": true, "sforce-call-options": true, "intuit_tid": true,
 	"stripe-version": true, "stripe-should-retry": true, "idempotency-key": true,
 	"xero-correlation-id": true, "x-rate-limit-problem": true, "xero-tenant-id": true,
 	"soapaction": true,
