@@ -194,7 +194,9 @@ func FuzzNoCredentialReachesAnOutput(f *testing.F) {
 					t.Fatalf("%s holds the credential %s placed at %d/%d/%d:\n%s", what, cred, place%20, variant, style, out)
 				}
 			}
-			if !strings.Contains(string(outputs["event "+string(tr.Kind)]), redact.Marker) {
+			// The marker shows where the credential was, unless bounding the
+			// field after redaction cut it off.
+			if ev := string(outputs["event "+string(tr.Kind)]); !strings.Contains(ev, redact.Marker) && !strings.Contains(ev, "[truncated: ") {
 				t.Fatalf("event holds no %s marker: %s", redact.Marker, outputs["event "+string(tr.Kind)])
 			}
 		}
