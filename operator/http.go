@@ -115,11 +115,11 @@ type HTTPConfig struct {
 	// RequestTimeout bounds one request's work; default 30s.
 	RequestTimeout time.Duration
 	// Routes, when set, registers more routes on the server's mux (the
-	// console's pages), behind the same cross-origin protection and
-	// security headers; such a route authenticates its own callers and may
-	// set its own Content-Security-Policy. A path neither routes is a JSON
-	// 404.
-	Routes func(mux *http.ServeMux)
+	// console's pages), behind the same cross-origin protection, Host check
+	// and security headers; such a route authenticates its own callers,
+	// with api's Tokens, and may set its own Content-Security-Policy. A
+	// path neither routes is a JSON 404.
+	Routes func(mux *http.ServeMux, api *HTTP)
 }
 
 func (c *HTTPConfig) setDefaults() {
@@ -167,7 +167,7 @@ type HTTP struct {
 	cfg    HTTPConfig
 	svc    *Service
 	log    *zap.SugaredLogger
-	tokens []tokenHash
+	tokens Tokens
 	h      http.Handler
 	srv    *http.Server
 	ln     net.Listener
@@ -181,16 +181,44 @@ type tokenHash struct {
 	sum  [sha256.Size]byte
 }
 
+// Tokens are the tokens configured, as hashes; empty when none are.
+type Tokens []tokenHash
+
+// NewTokens returns ts as Tokens.
+func NewTokens(ts []Token) Tokens {
+	out := make(Tokens, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenHash{name: t.Name, sum: sha256.Sum256([]byte(t.Secret))})
+	}
+	return out
+}
+
+// Match returns the name of the token s is: its secret alone, or written
+// as in the token file, "NAME:SECRET". Every token is compared, in
+// constant time, whichever matches.
+func (ts Tokens) Match(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	bare := sha256.Sum256([]byte(s))
+	name, secret, named := strings.Cut(s, ":")
+	withName := sha256.Sum256([]byte(secret))
+	who, found := "", false
+	for _, t := range ts {
+		a := subtle.ConstantTimeCompare(bare[:], t.sum[:])
+		b := subtle.ConstantTimeCompare(withName[:], t.sum[:])
+		if (a == 1 || b == 1 && named && name == t.name) && !found {
+			who, found = t.name, true
+		}
+	}
+	return who, found
+}
+
 // NewHTTP returns the HTTP transport for svc. Start listens.
 func NewHTTP(cfg HTTPConfig, svc *Service, logger *zap.Logger) (*HTTP, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &HTTP{cfg: cfg, svc: svc, log: logger.Sugar()}
-	for _, t := range cfg.Tokens {
-		h.tokens = append(h.tokens, tokenHash{name: t.Name, sum: sha256.Sum256([]byte(t.Secret))})
-	}
+	h := &HTTP{cfg: cfg, svc: svc, log: logger.Sugar(), tokens: NewTokens(cfg.Tokens)}
 	h.h = h.routes()
 	return h, nil
 }
@@ -218,7 +246,7 @@ func (h *HTTP) Start() error {
 	}
 	go func() {
 		defer close(h.done)
-		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := h.srv.Serve(jsonErrorListener{ln}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			h.log.Errorw("http api stopped", "error", err)
 		}
 	}()
@@ -252,10 +280,14 @@ func (h *HTTP) routes() http.Handler {
 	// A run id may hold a slash: it is the rest of the path, each segment
 	// percent-decoded.
 	api("GET /api/runs/{integrationId}/{runId...}", h.getRun)
+	// Without this the mux would redirect to the path with a slash.
+	api("GET /api/runs/{integrationId}", func(*http.Request, string) (any, error) {
+		return nil, badRequest("runId is required: GET /api/runs/{integrationId}/{runId}")
+	})
 	api("GET /api/external-mappings", h.listMappings)
 	api("POST /api/external-mappings", h.createMapping)
 	if h.cfg.Routes != nil {
-		h.cfg.Routes(mux)
+		h.cfg.Routes(mux, h)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -273,7 +305,39 @@ func (h *HTTP) routes() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": "cross-origin request refused: state-changing requests must come from the same site"})
 	}))
-	return securityHeaders(cop.Handler(jsonFallback(mux)))
+	return securityHeaders(h.knownHost(cop.Handler(jsonFallback(mux))))
+}
+
+// knownHost refuses, when no token is configured, a request whose Host is
+// not a loopback name or the listen address: a page whose name an attacker
+// rebinds to 127.0.0.1 is same-origin to the browser, so only the Host it
+// sends gives it away. With tokens, the token does.
+func (h *HTTP) knownHost(next http.Handler) http.Handler {
+	if len(h.tokens) > 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.isKnownHost(r.Host) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "request refused: the Host header must be 127.0.0.1, [::1], localhost or the address listened on"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *HTTP) isKnownHost(hostport string) bool {
+	host := hostport
+	if hh, _, err := net.SplitHostPort(hostport); err == nil {
+		host = hh
+	}
+	switch strings.ToLower(strings.TrimSuffix(host, ".")) {
+	case "127.0.0.1", "::1", "[::1]", "localhost":
+		return true
+	}
+	if hostport == h.cfg.Listen {
+		return true
+	}
+	return h.ln != nil && hostport == h.ln.Addr().String()
 }
 
 // securityHeaders sets, on every response, the headers that keep a browser
@@ -295,6 +359,9 @@ func securityHeaders(next http.Handler) http.Handler {
 func jsonFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				w = &noRedirect{ResponseWriter: w}
+			}
 			mux.ServeHTTP(w, r)
 			return
 		}
@@ -315,6 +382,32 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 		}
 		writeJSON(w, status, map[string]string{"message": msg})
 	})
+}
+
+// noRedirect turns the mux's redirect to a canonical path (a doubled or
+// trailing slash) into a JSON reply: an API client is told, not sent
+// elsewhere.
+type noRedirect struct {
+	http.ResponseWriter
+	redirected bool
+}
+
+func (n *noRedirect) WriteHeader(status int) {
+	if status >= 300 && status < 400 && !n.redirected {
+		n.redirected = true
+		loc := n.Header().Get("Location")
+		n.Header().Del("Location")
+		writeJSON(n.ResponseWriter, http.StatusNotFound, map[string]string{"message": "no such endpoint; the path meant may be " + loc})
+		return
+	}
+	n.ResponseWriter.WriteHeader(status)
+}
+
+func (n *noRedirect) Write(b []byte) (int, error) {
+	if n.redirected {
+		return len(b), nil
+	}
+	return n.ResponseWriter.Write(b)
 }
 
 // statusRecorder keeps the status and headers a handler writes and drops
@@ -340,9 +433,13 @@ func (h *HTTP) authenticated(f func(*http.Request, string) (any, error)) http.Ha
 		who := LocalIdentity
 		if len(h.tokens) > 0 {
 			var ok bool
-			if who, ok = h.identify(r); !ok {
+			if who, ok = h.Identify(r); !ok {
+				msg := "a bearer token is required: Authorization: Bearer <token>"
+				if r.Header.Get("Authorization") != "" {
+					msg = "the bearer token is not valid: Authorization: Bearer <token>, the token as in the token file (NAME:SECRET) or its secret"
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="integration-events"`)
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "a bearer token is required: Authorization: Bearer <token>"})
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": msg})
 				return
 			}
 		}
@@ -363,22 +460,20 @@ func (h *HTTP) authenticated(f func(*http.Request, string) (any, error)) http.Ha
 	})
 }
 
-// identify returns the name of the token the request bears. Every token is
-// compared, in constant time, whichever matches.
-func (h *HTTP) identify(r *http.Request) (string, bool) {
+// Identify returns the name of the token r bears as
+// "Authorization: Bearer <token>", the token written as Tokens.Match takes
+// it; false when it bears none or one not configured.
+func (h *HTTP) Identify(r *http.Request) (string, bool) {
 	scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
-	name, found := "", false
-	for _, t := range h.tokens {
-		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 && !found {
-			name, found = t.name, true
-		}
-	}
-	return name, found
+	return h.tokens.Match(secret)
 }
+
+// Tokens returns the tokens the API accepts, for the console's sign-in: the
+// console and the API match a token the same way.
+func (h *HTTP) Tokens() Tokens { return h.tokens }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)

@@ -1,8 +1,12 @@
 package operator
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +29,11 @@ func TestRouterRefusesBeforeTheStore(t *testing.T) {
 		msg                        string
 	}{
 		{"GET", "/api/events", "", "", 401, "bearer token is required"},
-		{"GET", "/api/events", "Bearer 0123456789abcdeX", "", 401, "bearer token"},
+		{"GET", "/api/events", "Bearer 0123456789abcdeX", "", 401, "the bearer token is not valid"},
+		{"GET", "/api/events", "Bearer bob:0123456789abcdef", "", 401, "the bearer token is not valid"},
+		{"GET", "/api/events", "Bearer ana:0123456789abcdef", "", 400, ""}, // as the token file writes it
+		{"GET", "/api/runs/sf-1", bearer, "", 400, "runId is required"},
+		{"GET", "/api//events", bearer, "", 404, "no such endpoint"},
 		{"GET", "/api/events", "bearer 0123456789abcdef", "", 400, ""}, // the scheme is case-insensitive; pageSize below
 		{"GET", "/api/events?pageSize=0", bearer, "", 400, "pageSize 0 must be 1 to 100"},
 		{"GET", "/api/events?pagesize=5", bearer, "", 400, `unknown query parameter "pagesize"`},
@@ -72,6 +80,60 @@ func TestRouterRefusesBeforeTheStore(t *testing.T) {
 		}
 		if strings.Contains(w.Body.String(), "0123456789abcdef") {
 			t.Errorf("case %d: the reply holds the token", i)
+		}
+	}
+}
+
+// TestServerErrorsAreJSON sends what net/http refuses before any handler
+// runs, over a real connection.
+func TestServerErrorsAreJSON(t *testing.T) {
+	h, err := NewHTTP(HTTPConfig{Listen: "127.0.0.1:0", Tokens: []Token{{Name: "ana", Secret: "0123456789abcdef"}}}, &Service{}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	for _, target := range []string{"/api/events/%ZZ", "/api/runs/sf-1/%ZZ"} {
+		c, err := net.Dial("tcp", h.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer 0123456789abcdef\r\n\r\n", target)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Message string `json:"message"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		_ = c.Close()
+		if resp.StatusCode != 400 || err != nil || !strings.Contains(body.Message, "malformed") ||
+			resp.Header.Get("Content-Type") != "application/json; charset=utf-8" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d %v %q %v", target, resp.StatusCode, err, body.Message, resp.Header)
+		}
+	}
+}
+
+// TestHostIsCheckedWithoutTokens: a rebound name reaches loopback with its
+// own Host; with no token to stop it, the Host does.
+func TestHostIsCheckedWithoutTokens(t *testing.T) {
+	h, err := NewHTTP(HTTPConfig{Listen: "127.0.0.2:8080"}, &Service{}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]int{
+		"evil.example": 403, "evil.example:8080": 403, "127.0.0.2": 403, "127.0.0.2:8081": 403, "": 403,
+		"127.0.0.1:8080": 400, "localhost": 400, "LOCALHOST:9": 400, "[::1]:8080": 400, "127.0.0.2:8080": 400,
+	} {
+		req := httptest.NewRequest("GET", "/api/events?pageSize=0", nil)
+		req.Host = host
+		w := httptest.NewRecorder()
+		h.Handler().ServeHTTP(w, req)
+		if w.Code != want || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("Host %q: %d %s, want %d", host, w.Code, w.Body, want)
 		}
 	}
 }

@@ -289,3 +289,59 @@ func TestHTTPAPIBeyondLoopbackNeedsAToken(t *testing.T) {
 		t.Error("serve logged the token")
 	}
 }
+
+// TestHTTPAPIRefusesARebindingHost: a page on evil.example whose name
+// rebinds to 127.0.0.1 is same-origin to the browser, so without tokens
+// only the Host header gives it away.
+func TestHTTPAPIRefusesARebindingHost(t *testing.T) {
+	listen := FreePort(t)
+	port := listen[len("127.0.0.1:"):]
+	s := StartServe(t, t.TempDir(), FreePort(t), "--http-listen", listen)
+	nc := Connect(t, s.URL)
+	Publish(t, nc, workload.Failed("http-e", "e1", subjects.StageValidate, 0))
+	WaitCounter(t, nc, "http-e", Streak(1, false))
+	id := StoredEvents(t, nc)[0].ID
+	evil := "evil.example:" + port
+	do := func(method, path, body, host string, h http.Header) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, s.HTTP+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		for k, vs := range h {
+			req.Header[k] = vs
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var e struct {
+			Message string `json:"message"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&e)
+		return r.StatusCode, e.Message
+	}
+	if code, msg := do("GET", "/api/integrations", "", evil, nil); code != 403 || !strings.Contains(msg, "Host") {
+		t.Errorf("GET /api/integrations with Host %s: %d %q, want 403", evil, code, msg)
+	}
+	if code, _ := do("GET", "/", "", evil, nil); code != 403 {
+		t.Errorf("the console with Host %s: %d, want 403", evil, code)
+	}
+	browser := http.Header{"Origin": {"http://" + evil}, "Sec-Fetch-Site": {"same-origin"}, "Content-Type": {"application/json"}}
+	if code, msg := do("POST", "/api/events/actioned", `{"ids": ["`+id+`"]}`, "evil.example", browser); code != 403 {
+		t.Errorf("a rebound POST: %d %q, want 403", code, msg)
+	}
+	var rec subjects.EventRecord
+	if code, msg := httpCall(t, s, "GET", "/api/events/"+id, "", nil, &rec); code != 200 || rec.DtActioned != nil {
+		t.Fatalf("after the rebound POST: %d %s, actioned %v", code, msg, rec.DtActioned)
+	}
+	var page subjects.ListIntegrationsResponse
+	if code, msg := httpCall(t, s, "GET", "/api/integrations", "", nil, &page); code != 200 || len(page.Data) != 1 {
+		t.Fatalf("GET /api/integrations on 127.0.0.1: %d %s %+v", code, msg, page)
+	}
+	if code, msg := do("GET", "/api/integrations", "", "localhost:"+port, nil); code != 200 {
+		t.Errorf("Host localhost: %d %s", code, msg)
+	}
+}
