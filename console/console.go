@@ -8,7 +8,6 @@ package console
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -44,10 +43,6 @@ const SessionCookie = "ie_session"
 
 // Config configures the console.
 type Config struct {
-	// Tokens are the HTTP API's tokens; the login form takes one and the
-	// session acts as its name. With none (loopback only), no login is
-	// needed and everyone acts as operator.LocalIdentity.
-	Tokens []operator.Token
 	// SessionTTL is how long a session lasts; default 12h.
 	SessionTTL time.Duration
 	// RequestTimeout bounds the work of one page; default 30s.
@@ -76,10 +71,13 @@ func (c *Config) setDefaults() {
 
 // Console serves the console's pages.
 type Console struct {
-	cfg      Config
-	svc      *operator.Service
-	log      *zap.SugaredLogger
-	tokens   []tokenHash
+	cfg Config
+	svc *operator.Service
+	log *zap.SugaredLogger
+	// tokens are the API's (Register sets them): the login form takes one
+	// and the session acts as its name. With none (loopback only), no
+	// login is needed and everyone acts as operator.LocalIdentity.
+	tokens   operator.Tokens
 	sessions *sessions
 	pages    map[string]*template.Template
 	static   map[string]staticFile
@@ -88,11 +86,6 @@ type Console struct {
 
 	chartMu    sync.Mutex
 	chartCache map[string]cachedChart
-}
-
-type tokenHash struct {
-	name string
-	sum  [sha256.Size]byte
 }
 
 type staticFile struct {
@@ -105,9 +98,6 @@ func New(cfg Config, svc *operator.Service, logger *zap.Logger) (*Console, error
 	cfg.setDefaults()
 	c := &Console{cfg: cfg, svc: svc, log: logger.Sugar(), sessions: newSessions(cfg.SessionTTL),
 		static: map[string]staticFile{}, chartCache: map[string]cachedChart{}}
-	for _, t := range cfg.Tokens {
-		c.tokens = append(c.tokens, tokenHash{name: t.Name, sum: sha256.Sum256([]byte(t.Secret))})
-	}
 	h := sha256.New()
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -133,8 +123,10 @@ func New(cfg Config, svc *operator.Service, logger *zap.Logger) (*Console, error
 
 // Register adds the console's routes to mux; it is what
 // operator.HTTPConfig.Routes takes. The API's cross-origin protection
-// already refuses a state-changing request from another site.
-func (c *Console) Register(mux *http.ServeMux) {
+// already refuses a state-changing request from another site, and its
+// tokens are the ones the login takes.
+func (c *Console) Register(mux *http.ServeMux, api *operator.HTTP) {
+	c.tokens = api.Tokens()
 	mux.Handle("GET /{$}", c.authed(c.eventsPage))
 	mux.Handle("GET /events/rows", c.authed(c.eventRows))
 	mux.Handle("POST /events/actioned", c.authed(c.actionEvents))
@@ -197,19 +189,6 @@ func (c *Console) sessionUser(r *http.Request) (string, bool) {
 	return c.sessions.lookup(ck.Value)
 }
 
-// identify returns the name of the token secret is, comparing every token
-// in constant time.
-func (c *Console) identify(secret string) (string, bool) {
-	sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
-	name, found := "", false
-	for _, t := range c.tokens {
-		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 && !found {
-			name, found = t.name, true
-		}
-	}
-	return name, found
-}
-
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	if len(c.tokens) == 0 {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -229,7 +208,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
-	name, ok := c.identify(r.PostForm.Get("token"))
+	name, ok := c.tokens.Match(r.PostForm.Get("token"))
 	if !ok {
 		c.log.Infow("console sign-in refused", "remote", r.RemoteAddr)
 		c.render(w, http.StatusUnauthorized, "login", c.loginView(next, "That token is not valid."))
@@ -304,5 +283,6 @@ func (c *Console) loginView(next, msg string) loginView {
 	v := loginView{layout: c.frame("Sign in", "", ""), Next: next}
 	v.Nav = nil // nothing to navigate to before signing in
 	v.Error = msg
+	v.Flash = "Type your token as it is written in the token file, NAME:SECRET (ana:...), or its secret alone."
 	return v
 }

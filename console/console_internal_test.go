@@ -1,6 +1,7 @@
 package console
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -94,12 +95,15 @@ func TestChartBucketsByHourAndKind(t *testing.T) {
 // no service.
 func TestLoginSetsAnOpaqueSession(t *testing.T) {
 	const secret = "a-secret-of-enough-bytes"
-	c, err := New(Config{Tokens: []operator.Token{{Name: "ana", Secret: secret}}}, nil, zap.NewNop())
+	c, err := New(Config{}, nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	c.Register(mux)
+	api, err := operator.NewHTTP(operator.HTTPConfig{Listen: "127.0.0.1:0", Tokens: []operator.Token{{Name: "ana", Secret: secret}}, Routes: c.Register}, nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := api.Handler()
 	do := func(method, path, body string, cookie *http.Cookie) *http.Response {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -135,6 +139,20 @@ func TestLoginSetsAnOpaqueSession(t *testing.T) {
 	}
 	if _, ok := c.sessions.lookup(ck.Value); ok {
 		t.Error("the session outlived its logout")
+	}
+	// The token as the token file writes it signs in too; another name
+	// with the right secret does not.
+	if r := do("POST", "/login", "token=ana:"+secret, nil); r.StatusCode != http.StatusSeeOther || len(r.Cookies()) != 1 {
+		t.Errorf("NAME:SECRET: %d %v", r.StatusCode, r.Cookies())
+	} else if who, ok := c.sessions.lookup(r.Cookies()[0].Value); !ok || who != "ana" {
+		t.Errorf("NAME:SECRET acts as %q %t", who, ok)
+	}
+	if r := do("POST", "/login", "token=bob:"+secret, nil); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("another name: %d", r.StatusCode)
+	}
+	r = do("GET", "/login", "", nil)
+	if b, _ := io.ReadAll(r.Body); !strings.Contains(string(b), "NAME:SECRET") {
+		t.Errorf("the login page does not say what to type:\n%s", b)
 	}
 }
 

@@ -85,7 +85,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	}
 	if err == nil && cfg.HTTP.Listen != "" {
 		var con *console.Console
-		if con, err = console.New(console.Config{Tokens: cfg.HTTP.Tokens}, ops, log); err != nil {
+		if con, err = console.New(console.Config{}, ops, log); err != nil {
 			s.Stop(ctx)
 			return nil, err
 		}
