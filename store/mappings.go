@@ -23,7 +23,9 @@ const eventsDuplicates = 10 * time.Minute
 // CreateExternalMapping stores m in external_mappings under its key,
 // subjects.MappingKey ("<externalSystem>.<m3terEntity>.<m3terId>"), with a
 // new id and dtCreated now, and publishes it as JSON on
-// subjects.MappingCreated(m.IntegrationConfigID) with Nats-Msg-Id the key.
+// subjects.MappingCreated(m.IntegrationConfigID) with Nats-Msg-Id its id
+// (not the key: a mapping deleted and created again within the duplicate
+// window is a new mapping, and its announcement must not be dropped).
 // It returns the stored mapping.
 //
 // Errors: a field that m.Validate refuses wraps subjects.ErrBadInput (the
@@ -64,7 +66,7 @@ func (s *Store) CreateExternalMapping(ctx context.Context, m subjects.ExternalMa
 }
 
 func (s *Store) announceMapping(ctx context.Context, key string, m subjects.ExternalMapping, raw []byte) error {
-	_, err := s.publish(ctx, s.subj.MappingCreated(m.IntegrationConfigID), key, raw, nats.Header{"Content-Type": []string{"application/json"}})
+	_, err := s.publish(ctx, s.subj.MappingCreated(m.IntegrationConfigID), m.ID, raw, nats.Header{"Content-Type": []string{"application/json"}})
 	if err != nil {
 		return fmt.Errorf("external mapping %s is stored, but its announcement was not: %w", key, err)
 	}

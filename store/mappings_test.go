@@ -82,7 +82,8 @@ func TestCreateExternalMappingStoresItForRunners(t *testing.T) {
 		t.Fatal("nats (natscli) is not installed; .ci/run installs it")
 	}
 
-	// The announcement, on INTEGRATION_EVENTS, de-duplicated by the key.
+	// The announcement, on INTEGRATION_EVENTS, de-duplicated by the
+	// mapping's id.
 	events, err := js.Stream(ctx, store.StreamEvents)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestCreateExternalMappingStoresItForRunners(t *testing.T) {
 		t.Fatal(err)
 	}
 	var announced subjects.ExternalMapping
-	if err := json.Unmarshal(msg.Data, &announced); err != nil || announced != m || msg.Header.Get(jetstream.MsgIDHeader) != key {
+	if err := json.Unmarshal(msg.Data, &announced); err != nil || announced != m || msg.Header.Get(jetstream.MsgIDHeader) != m.ID {
 		t.Fatalf("announced %+v with Nats-Msg-Id %q: %v", announced, msg.Header.Get(jetstream.MsgIDHeader), err)
 	}
 
@@ -116,6 +117,23 @@ func TestCreateExternalMappingStoresItForRunners(t *testing.T) {
 	info, err := events.Info(ctx, jetstream.WithSubjectFilter(subjects.Default().Mappings()))
 	if err != nil || info.State.Subjects[subject] != 1 {
 		t.Fatalf("announcements: %v, %v", info.State.Subjects, err)
+	}
+
+	// Deleted and created again within the duplicate window: a new
+	// mapping, announced again.
+	if err := kv.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := st.CreateExternalMapping(ctx, again, now.Add(2*time.Minute))
+	if err != nil || m2.ID == m.ID || m2.ExternalID != again.ExternalID {
+		t.Fatalf("create after delete: %+v, %v", m2, err)
+	}
+	info, err = events.Info(ctx, jetstream.WithSubjectFilter(subjects.Default().Mappings()))
+	if err != nil || info.State.Subjects[subject] != 2 {
+		t.Fatalf("announcements after delete and create: %v, %v", info.State.Subjects, err)
+	}
+	if msg, err := events.GetLastMsgForSubject(ctx, subject); err != nil || msg.Header.Get(jetstream.MsgIDHeader) != m2.ID {
+		t.Fatalf("second announcement: %v", err)
 	}
 }
 
