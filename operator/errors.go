@@ -13,7 +13,7 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")   // 401: HTTP only, no valid bearer token
 	ErrForbidden    = errors.New("forbidden")      // 403: refused, e.g. a cross-site request
 	ErrNotFound     = errors.New("not found")      // 404: no such event, integration or run
-	ErrUnavailable  = errors.New("unavailable")    // 503: NATS or the processor did not answer in time, or a read reached its bound
+	ErrUnavailable  = errors.New("unavailable")    // 503: NATS or the processor did not answer in time
 	ErrInternal     = errors.New("internal error") // 500: a fault of the service
 )
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/integration-events/integration-events/store"
@@ -139,23 +140,29 @@ func TestRunIsReadBackByIntegrationAndRunID(t *testing.T) {
 }
 
 // TestRunSearchGivesUpAtItsBound stores more outcomes of one integration
-// than a search reads: a run that is not there, with no claim, is an
-// ErrGaveUp naming the bound, not a scan of everything.
+// than a search reads: its newest runs are found, those past the newest
+// MaxRunReads are not (ErrGaveUp, naming how many were searched), and a run
+// that is not there is not a scan of everything.
 func TestRunSearchGivesUpAtItsBound(t *testing.T) {
 	if testing.Short() {
-		t.Skip("stores 10,050 outcomes")
+		t.Skip("stores 50,050 outcomes")
 	}
 	st := openStore(t)
+	ctx := context.Background()
 	n := store.MaxRunReads + 50
 	runs := publishRuns(t, st, n, 1, func(i int) string { return fmt.Sprintf("busy-%d", i) })
-	_, err := st.Run(context.Background(), "int-000", "not-there")
-	if !errors.Is(err, store.ErrGaveUp) {
+	_, err := st.Run(ctx, "int-000", "not-there")
+	if !errors.Is(err, store.ErrGaveUp) || !strings.Contains(err.Error(), fmt.Sprintf("newest %d outcomes", store.MaxRunReads)) {
 		t.Fatalf("search past the bound: %v", err)
 	}
 	t.Log(err)
-	m, err := st.Run(context.Background(), "int-000", runs[store.MaxRunReads-1].runID)
-	if err != nil || m.Seq != runs[store.MaxRunReads-1].seq {
-		t.Fatalf("the last run within the bound: %d, %v", m.Seq, err)
+	for _, r := range []storedRun{runs[n-1], runs[n-2], runs[n/2], runs[n-store.MaxRunReads]} {
+		if m, err := st.Run(ctx, "int-000", r.runID); err != nil || m.Seq != r.seq {
+			t.Fatalf("%s, within the newest %d: %d, %v", r.runID, store.MaxRunReads, m.Seq, err)
+		}
+	}
+	if _, err := st.Run(ctx, "int-000", runs[n-store.MaxRunReads-1].runID); !errors.Is(err, store.ErrGaveUp) {
+		t.Fatalf("the newest run past the bound: %v", err)
 	}
 }
 
@@ -194,8 +201,8 @@ func BenchmarkRunReadBack(b *testing.B) {
 	})
 }
 
-// BenchmarkRunSearchBound prices the longest search: MaxRunReads outcomes
-// of one integration read without finding the run.
+// BenchmarkRunSearchBound prices the longest search: the newest
+// MaxRunReads outcomes of one integration read without finding the run.
 func BenchmarkRunSearchBound(b *testing.B) {
 	st := openStore(b)
 	publishRuns(b, st, store.MaxRunReads+50, 1, func(i int) string { return fmt.Sprintf("busy-%d", i) })
