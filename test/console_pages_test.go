@@ -301,7 +301,7 @@ func TestConsoleCreatesAnExternalMappingFromTheFollowUp(t *testing.T) {
 		t.Fatalf("no message on integrations.mappings.created.c-map: %v", err)
 	}
 	var announced subjects.ExternalMapping
-	if err := json.Unmarshal(msg.Data, &announced); err != nil || announced.ID != stored.ID || msg.Header.Get("Nats-Msg-Id") != key {
+	if err := json.Unmarshal(msg.Data, &announced); err != nil || announced.ID != stored.ID || msg.Header.Get("Nats-Msg-Id") != stored.ID {
 		t.Errorf("announced %s (%v), Nats-Msg-Id %q", msg.Data, err, msg.Header.Get("Nats-Msg-Id"))
 	}
 
