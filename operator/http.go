@@ -246,7 +246,7 @@ func (h *HTTP) Start() error {
 	}
 	go func() {
 		defer close(h.done)
-		if err := h.srv.Serve(jsonErrorListener{ln}); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			h.log.Errorw("http api stopped", "error", err)
 		}
 	}()

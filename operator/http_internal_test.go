@@ -1,12 +1,8 @@
 package operator
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,39 +76,6 @@ func TestRouterRefusesBeforeTheStore(t *testing.T) {
 		}
 		if strings.Contains(w.Body.String(), "0123456789abcdef") {
 			t.Errorf("case %d: the reply holds the token", i)
-		}
-	}
-}
-
-// TestServerErrorsAreJSON sends what net/http refuses before any handler
-// runs, over a real connection.
-func TestServerErrorsAreJSON(t *testing.T) {
-	h, err := NewHTTP(HTTPConfig{Listen: "127.0.0.1:0", Tokens: []Token{{Name: "ana", Secret: "0123456789abcdef"}}}, &Service{}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
-	for _, target := range []string{"/api/events/%ZZ", "/api/runs/sf-1/%ZZ"} {
-		c, err := net.Dial("tcp", h.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer 0123456789abcdef\r\n\r\n", target)
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body struct {
-			Message string `json:"message"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&body)
-		_ = c.Close()
-		if resp.StatusCode != 400 || err != nil || !strings.Contains(body.Message, "malformed") ||
-			resp.Header.Get("Content-Type") != "application/json; charset=utf-8" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("GET %s: %d %v %q %v", target, resp.StatusCode, err, body.Message, resp.Header)
 		}
 	}
 }
