@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/integration-events/integration-events/operator"
@@ -84,7 +86,7 @@ type eventsView struct {
 func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string) {
 	f := readFilter(r.URL.Query())
 	v := eventsView{layout: c.frame("Integration events", "events", who), Filter: f, PollMillis: c.cfg.PollInterval.Milliseconds()}
-	if n := r.URL.Query().Get("actioned"); n != "" {
+	if n, ok := actionedCount(r.URL.Query().Get("actioned")); ok {
 		v.Flash = fmt.Sprintf("Marked %s as actioned.", plural(n, "event"))
 	}
 	status := http.StatusOK
@@ -175,9 +177,20 @@ func (c *Console) actionEvents(w http.ResponseWriter, r *http.Request, who strin
 	http.Redirect(w, r, "/?"+q.Encode(), http.StatusSeeOther)
 }
 
-func plural(n, noun string) string {
-	if n == "1" {
+// actionedCount reads the actioned= of the redirect after actioning: a
+// count in digits, as the redirect writes it, else nothing to show; so a
+// link cannot put its own words in the banner.
+func actionedCount(s string) (int, bool) {
+	if s == "" || len(s) > 6 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
 		return "1 " + noun
 	}
-	return n + " " + noun + "s"
+	return strconv.Itoa(n) + " " + noun + "s"
 }
