@@ -91,7 +91,6 @@ type row struct {
 	IntegrationID string
 	Destination   string
 	Entity        string
-	Streak        string
 	Actioned      bool
 	DtActioned    time.Time
 	ActionedBy    string
@@ -126,9 +125,6 @@ func toRow(rec subjects.EventRecord) row {
 	}
 	if d.EntityType != "" || d.EntityID != "" {
 		r.Entity = strings.TrimSpace(d.EntityType + " " + d.EntityID)
-	}
-	if d.DisableAfter > 0 {
-		r.Streak = fmt.Sprintf("%d / %d", d.ConsecutiveFailures, d.DisableAfter)
 	}
 	fu := d.FollowUp
 	if fu.IntegrationID == "" {
@@ -202,9 +198,7 @@ var funcs = template.FuncMap{
 	},
 	"iso":            func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"integrationURL": integrationURL,
-	"runURL":         runURL,
 	"kinds":          func() []kindInfo { return kindList },
-	"kind":           kindOf,
 	"upper":          func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
 	"statusText":     http.StatusText,
 	"eventsURL": func(integrationID string) string {
