@@ -1,12 +1,18 @@
 package test
 
 import (
+	"context"
 	"fmt"
+	"iter"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 )
@@ -62,4 +68,149 @@ func TestConsoleChartReadsPastALateEvent(t *testing.T) {
 	if want := "over the last 7 days: 6 in all"; !strings.Contains(body, want) {
 		t.Errorf("7-day chart: want %q", want)
 	}
+}
+
+// listedIDs lists the ids of the not-actioned events, newest first, once
+// there are want of them.
+func listedIDs(t *testing.T, s *Serve, want int) []string {
+	t.Helper()
+	var page subjects.ListEventsResponse
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		if code, msg := httpCall(t, s, "GET", "/api/events?pageSize=100", "", nil, &page); code != 200 {
+			return fmt.Errorf("%d %s", code, msg)
+		}
+		if len(page.Data) != want {
+			return fmt.Errorf("%d events, want %d", len(page.Data), want)
+		}
+		return nil
+	})
+	ids := make([]string, len(page.Data))
+	for i, rec := range page.Data {
+		ids[i] = rec.ID
+	}
+	return ids
+}
+
+// pageIDs is the ids of the events page's rows, top to bottom.
+const pageIDsJS = `Array.from(document.querySelectorAll('#event-rows tr[data-event-id]')).map(tr => tr.dataset.eventId)`
+
+// TestConsoleLiveRowsAreOnlyNewerOnes: when an event of the first page is
+// actioned elsewhere, the 51st moves up into the newest page; polling must
+// not put it on top as new. Only the event published after is new. More
+// than a page arriving between two polls is said, with a reload link.
+func TestConsoleLiveRowsAreOnlyNewerOnes(t *testing.T) {
+	s := StartServe(t, t.TempDir(), FreePort(t), "--http-listen", FreePort(t))
+	nc := Connect(t, s.URL)
+	for i := range 51 {
+		Publish(t, nc, workload.Failed(fmt.Sprintf("c-old-%02d", i), "r1", subjects.StageValidate, 0))
+	}
+	ids := listedIDs(t, s, 51)
+	fiftyFirst := ids[50]
+
+	b := StartBrowser(t)
+	b.Do(chromedp.Navigate(s.HTTP+"/"), chromedp.WaitVisible(chromedp.CSS(`#event-rows tr[data-event-id]`)))
+	if shown := Eval[[]string](b, pageIDsJS); !slices.Equal(shown, ids[:50]) {
+		t.Fatalf("the page shows %d rows, not the newest 50", len(shown))
+	}
+	if code, msg := httpCall(t, s, "POST", "/api/events/actioned", `{"ids":["`+ids[10]+`"]}`, nil, nil); code != 200 {
+		t.Fatalf("action: %d %s", code, msg)
+	}
+	// A poll asked after the action and was answered: the browser holds
+	// each poll until let go, and the next is sent only once one is done.
+	polls := holdPolls(t, b)
+	polls.release(polls.next())
+	second := polls.next()
+	Publish(t, nc, workload.Failed("c-new", "r1", subjects.StageValidate, 0))
+	newID := listedIDs(t, s, 51)[0]
+	polls.release(second)
+	polls.stop()
+	waitFor(t, b, "the new row", `!!document.querySelector('`+sel(newID)+`')`)
+	shown := Eval[[]string](b, pageIDsJS)
+	if shown[0] != newID || slices.Contains(shown, fiftyFirst) || len(shown) != 51 {
+		t.Errorf("after one actioned elsewhere and one new: first %s (new %s), the 51st shown %t, %d rows",
+			shown[0], newID, slices.Contains(shown, fiftyFirst), len(shown))
+	}
+	if live := b.Text(`#live`); live != "1 new event" {
+		t.Errorf("live %q", live)
+	}
+
+	// More than a page between two polls: one is held while 51 arrive.
+	polls = holdPolls(t, b)
+	held := polls.next()
+	for i := range 51 {
+		Publish(t, nc, workload.Failed(fmt.Sprintf("c-burst-%02d", i), "r1", subjects.StageValidate, 0))
+	}
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		var resp subjects.ListEventsResponse
+		if code, msg := httpCall(t, s, "GET", "/api/events?pageSize=60", "", nil, &resp); code != 200 {
+			return fmt.Errorf("%d %s", code, msg)
+		}
+		n := 0
+		for _, rec := range resp.Data {
+			if strings.HasPrefix(rec.IntegrationID, "c-burst-") {
+				n++
+			}
+		}
+		if n != 51 {
+			return fmt.Errorf("%d of the burst stored", n)
+		}
+		return nil
+	})
+	polls.release(held)
+	polls.stop()
+	waitFor(t, b, "the notice", `!!document.querySelector('#live a')`)
+	if live, href := b.Text(`#live`), Eval[string](b, `document.querySelector('#live a').getAttribute('href')`); !strings.Contains(live, "More than a page of new events arrived") || href != "/" {
+		t.Errorf("notice %q, link %q", live, href)
+	}
+	if n := len(Eval[[]string](b, pageIDsJS)); n != 51 {
+		t.Errorf("%d rows after the burst: the page took some in", n)
+	}
+}
+
+// pollHold holds the events page's polls in the browser: each is sent to
+// serve only when released.
+type pollHold struct {
+	t      *testing.T
+	ctx    context.Context
+	cancel context.CancelFunc
+	pull   func() (fetch.EventRequestPaused, error, bool)
+	end    func()
+}
+
+func holdPolls(t *testing.T, b *Browser) *pollHold {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Context(), BrowserTimeout)
+	next, stop := iter.Pull2(chromedp.Events(ctx, fetch.RequestPaused))
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/events/rows*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	return &pollHold{t: t, ctx: ctx, cancel: cancel, pull: next, end: stop}
+}
+
+// next waits for the next poll and returns it, held.
+func (h *pollHold) next() fetch.RequestID {
+	h.t.Helper()
+	ev, err, ok := h.pull()
+	if err != nil || !ok {
+		h.t.Fatalf("no poll: %v", err)
+	}
+	return ev.RequestID
+}
+
+// release sends a held poll on.
+func (h *pollHold) release(id fetch.RequestID) {
+	h.t.Helper()
+	if _, err := chromedp.Call(h.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// stop holds no more polls.
+func (h *pollHold) stop() {
+	h.t.Helper()
+	if _, err := chromedp.Call(h.ctx, fetch.Disable, cdp.Empty{}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.end()
+	h.cancel()
 }
