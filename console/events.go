@@ -81,6 +81,7 @@ type eventsView struct {
 	ChartError  string
 	RangeURLs   map[string]string
 	ReturnQuery string
+	Empty       string // what an empty list says
 }
 
 func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string) {
@@ -103,6 +104,9 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string)
 		rw := toRow(rec)
 		rw.Select = true
 		v.Rows = append(v.Rows, rw)
+	}
+	if len(v.Rows) == 0 {
+		v.Empty = c.emptyText(r, f)
 	}
 	if page.NextToken != "" {
 		next := f
@@ -128,6 +132,25 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string)
 		v.ChartError = "The chart could not be read; reload to try again."
 	}
 	c.render(w, status, "events", v)
+}
+
+// emptyText is what an empty list says: that the filters match nothing,
+// that every event is actioned (with the switch off), or that there are no
+// events at all.
+func (c *Console) emptyText(r *http.Request, f filter) string {
+	switch {
+	case f.EventName != "" || f.IntegrationID != "":
+		return "No events match these filters."
+	case f.NextToken != "":
+		return "No more events."
+	case f.IncludeActioned:
+		return "No events yet."
+	}
+	all, err := c.svc.ListEvents(r.Context(), subjects.ListEventsRequest{IncludeActioned: true, PageSize: 1}, pageBudget)
+	if err == nil && len(all.Data) > 0 {
+		return "No events to action. Switch on “Include actioned events?” to see the ones already actioned."
+	}
+	return "No events yet."
 }
 
 // eventRows serves the newest page's rows alone, for the page's polling.

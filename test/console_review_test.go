@@ -214,3 +214,83 @@ func (h *pollHold) stop() {
 	h.end()
 	h.cancel()
 }
+
+// TestConsoleSaysWhyTheListIsEmptyAndOffersNoBoxForActionedRows: the empty
+// list says which case it is; the pages have an icon; the integration's
+// breadcrumb leads to the integrations; an actioned row keeps its
+// data-event-id and a checkbox, which cannot be selected.
+func TestConsoleSaysWhyTheListIsEmptyAndOffersNoBoxForActionedRows(t *testing.T) {
+	s := StartServe(t, t.TempDir(), FreePort(t), "--http-listen", FreePort(t))
+	empty := func(path string) string {
+		t.Helper()
+		_, body := consoleGet(t, s, path)
+		_, rest, ok := strings.Cut(body, `id="no-events"><td colspan="7">`)
+		if !ok {
+			return ""
+		}
+		text, _, _ := strings.Cut(rest, "</td>")
+		return text
+	}
+	for path, want := range map[string]string{
+		"/":                                     "No events yet.",
+		"/?includeActioned=true":                "No events yet.",
+		"/?eventName=integration.perform.error": "No events match these filters.",
+	} {
+		if got := empty(path); got != want {
+			t.Errorf("GET %s on an empty serve: %q, want %q", path, got, want)
+		}
+	}
+	nc := Connect(t, s.URL)
+	Publish(t, nc, workload.Failed("c-done", "r1", subjects.StageValidate, 0))
+	Publish(t, nc, workload.Failed("c-open", "r1", subjects.StagePerform, 500))
+	byName := eventsByName(t, s, 2)
+	done, open := byName[subjects.KindValidation.EventName()][0].ID, byName[subjects.KindPerform.EventName()][0].ID
+	if code, msg := httpCall(t, s, "POST", "/api/events/actioned", `{"ids":["`+done+`"]}`, nil, nil); code != 200 {
+		t.Fatalf("action: %d %s", code, msg)
+	}
+	for path, want := range map[string]string{
+		"/?eventName=integration.validation.error":    "No events match these filters.",
+		"/?integrationId=c-nope&includeActioned=true": "No events match these filters.",
+	} {
+		if got := empty(path); got != want {
+			t.Errorf("GET %s: %q, want %q", path, got, want)
+		}
+	}
+	if code, msg := httpCall(t, s, "POST", "/api/events/actioned", `{"ids":["`+open+`"]}`, nil, nil); code != 200 {
+		t.Fatalf("action: %d %s", code, msg)
+	}
+	if got, want := empty("/"), "No events to action. Switch on “Include actioned events?” to see the ones already actioned."; got != want {
+		t.Errorf("GET / with every event actioned: %q, want %q", got, want)
+	}
+	Publish(t, nc, workload.Failed("c-open", "r2", subjects.StagePerform, 500))
+	open = listedIDs(t, s, 1)[0]
+
+	b := StartBrowser(t)
+	b.Do(chromedp.Navigate(s.HTTP+"/?includeActioned=true"), chromedp.WaitVisible(chromedp.CSS(sel(done))))
+	type box struct {
+		Box, Disabled, Named bool
+	}
+	boxes := Eval[map[string]box](b, `Object.fromEntries(Array.from(document.querySelectorAll('tr[data-event-id]')).map(tr => {
+	  const b = tr.querySelector('input[type=checkbox]');
+	  return [tr.dataset.eventId, {Box: !!b, Disabled: !!b && b.disabled, Named: !!b && b.name === 'id'}];
+	}))`)
+	if len(boxes) != 3 || boxes[done] != (box{true, true, false}) || boxes[open] != (box{true, false, true}) {
+		t.Errorf("checkboxes: %+v", boxes)
+	}
+	b.Do(chromedp.Click(chromedp.CSS(`#select-all`)))
+	if got := b.Text(`#selected-count`); got != "1 event selected" {
+		t.Errorf("select all: %q", got)
+	}
+	if n := Eval[int](b, `document.querySelectorAll('tr.is-selected').length`); n != 1 {
+		t.Errorf("%d rows marked selected", n)
+	}
+	icon := Eval[string](b, `document.querySelector('link[rel=icon]').href`)
+	ok := BrowserRun(b, chromedp.Evaluate[string](`fetch(document.querySelector('link[rel=icon]').href).then(r => r.status + ' ' + r.headers.get('Content-Type'))`, chromedp.EvalAwaitPromise))
+	if !strings.Contains(icon, "/static/favicon.svg") || ok != "200 image/svg+xml" {
+		t.Errorf("icon %s: %s", icon, ok)
+	}
+	b.Do(chromedp.Navigate(s.HTTP+"/integrations/c-open"), chromedp.WaitVisible(chromedp.CSS(`.crumbs`)))
+	if crumbs, href := b.Text(`.crumbs`), Eval[string](b, `document.querySelector('.crumbs a').getAttribute('href')`); crumbs != "Integrations › c-open" || href != "/integrations" {
+		t.Errorf("breadcrumb %q -> %s", crumbs, href)
+	}
+}

@@ -48,7 +48,7 @@
       all.indeterminate = n > 0 && n < boxes.length;
     }
     $$("#event-rows tr[data-event-id]").forEach(function (tr) {
-      var box = $("input[type=checkbox]", tr);
+      var box = $("input[type=checkbox][name=id]", tr);
       tr.classList.toggle("is-selected", !!(box && box.checked));
     });
   }
