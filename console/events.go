@@ -189,13 +189,25 @@ func (c *Console) actionEvents(w http.ResponseWriter, r *http.Request, who strin
 		c.fail(w, r, &operator.Error{Status: http.StatusBadRequest, Message: "select at least one event to mark as actioned"})
 		return
 	}
+	if !confirmed(r) {
+		back := "/?" + readFilter(mustQuery(r.PostForm.Get("return"))).query(false).Encode()
+		v := confirmView{layout: c.frame("Mark as actioned", "events", who), Action: "/events/actioned",
+			Question: fmt.Sprintf("Mark %s as actioned?", plural(len(ids), "event")),
+			Detail:   "They will be marked as actioned" + by(c, who) + ". This cannot be undone.",
+			TextName: "note", TextLabel: "Note (optional)", Cancel: back,
+			Hidden: []field{{"return", r.PostForm.Get("return")}}}
+		for _, id := range ids {
+			v.Hidden = append(v.Hidden, field{"id", id})
+		}
+		c.render(w, http.StatusOK, "confirm", v)
+		return
+	}
 	resp, err := c.svc.ActionEvents(r.Context(), subjects.ActionEventsRequest{IDs: ids, ActionedBy: who, Note: r.PostForm.Get("note")}, pageBudget)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	back, _ := url.ParseQuery(r.PostForm.Get("return"))
-	q := readFilter(back).query(false)
+	q := readFilter(mustQuery(r.PostForm.Get("return"))).query(false)
 	q.Set("actioned", fmt.Sprint(len(resp.Actioned)))
 	http.Redirect(w, r, "/?"+q.Encode(), http.StatusSeeOther)
 }
@@ -209,6 +221,20 @@ func actionedCount(s string) (int, bool) {
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil
+}
+
+// mustQuery parses a query, keeping what parses.
+func mustQuery(s string) url.Values {
+	q, _ := url.ParseQuery(s)
+	return q
+}
+
+// by names who acts, when someone signs in.
+func by(c *Console, who string) string {
+	if len(c.tokens) == 0 {
+		return ""
+	}
+	return " by " + who
 }
 
 func plural(n int, noun string) string {

@@ -41,6 +41,23 @@ type loginView struct {
 	Next string
 }
 
+// confirmView asks before a change, as the page's dialog does, for a
+// browser without JavaScript: Yes posts the form again with confirm=yes.
+type confirmView struct {
+	layout
+	Question, Detail    string
+	Action              string
+	Hidden              []field
+	TextName, TextLabel string
+	Cancel              string
+}
+
+type field struct{ Name, Value string }
+
+// confirmed reports whether a posted change was confirmed: the dialog's
+// and the confirmation page's Yes send confirm=yes.
+func confirmed(r *http.Request) bool { return r.PostForm.Get("confirm") == "yes" }
+
 type errorView struct {
 	layout
 	Status  int
@@ -219,7 +236,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("console templates: %w", err)
 	}
 	out := map[string]*template.Template{}
-	for _, p := range []string{"events", "rows", "integration", "integrations", "run", "mappings", "mapping-new", "login", "error"} {
+	for _, p := range []string{"events", "rows", "integration", "integrations", "run", "mappings", "mapping-new", "login", "error", "confirm"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", p, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/integration-events/integration-events/subjects"
@@ -293,4 +294,49 @@ func TestConsoleSaysWhyTheListIsEmptyAndOffersNoBoxForActionedRows(t *testing.T)
 	if crumbs, href := b.Text(`.crumbs`), Eval[string](b, `document.querySelector('.crumbs a').getAttribute('href')`); crumbs != "Integrations › c-open" || href != "/integrations" {
 		t.Errorf("breadcrumb %q -> %s", crumbs, href)
 	}
+}
+
+// TestConsoleWorksWithoutJavaScript: with scripts off, Mark as actioned and
+// Re-enable submit their forms, and a page asks the question the dialog
+// would, with Yes.
+func TestConsoleWorksWithoutJavaScript(t *testing.T) {
+	s := StartServe(t, t.TempDir(), FreePort(t), "--http-listen", FreePort(t), "--disable-after", "1")
+	nc := Connect(t, s.URL)
+	Publish(t, nc, workload.Failed("c-nojs", "r1", subjects.StageValidate, 0))
+	WaitCounter(t, nc, "c-nojs", Streak(1, true))
+	id := eventsByName(t, s, 2)[subjects.KindValidation.EventName()][0].ID
+
+	b := StartBrowser(t)
+	b.Do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	b.Do(chromedp.Navigate(s.HTTP+"/"), chromedp.WaitVisible(chromedp.CSS(sel(id))))
+	if Eval[bool](b, `document.querySelector('#confirm-actioned').open`) {
+		t.Fatal("a dialog is open")
+	}
+	b.Do(chromedp.Click(chromedp.CSS(sel(id)+` input[type=checkbox]`)), chromedp.Click(chromedp.CSS(`#mark-actioned`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-form`)))
+	if q := b.Text(`h1`); q != "Mark 1 event as actioned?" {
+		t.Errorf("question %q", q)
+	}
+	b.Do(chromedp.SendKeys(chromedp.CSS(`#confirm-text`), "fixed in the source"),
+		chromedp.Click(chromedp.CSS(`#confirm-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	if flash := b.Text(`.flash`); flash != "Marked 1 event as actioned." {
+		t.Errorf("flash %q", flash)
+	}
+	if rec := eventRecord(t, s, id); rec.DtActioned == nil || rec.ActionedBy != "local" || rec.Note != "fixed in the source" {
+		t.Errorf("event: %+v", rec)
+	}
+
+	b.Do(chromedp.Navigate(s.HTTP+"/integrations/c-nojs"), chromedp.WaitVisible(chromedp.CSS(`#integration-state`)))
+	b.Do(chromedp.Click(chromedp.CSS(`[data-open-dialog="confirm-enable"]`)), chromedp.WaitVisible(chromedp.CSS(`#confirm-form`)))
+	if q := b.Text(`h1`); q != "Re-enable c-nojs?" {
+		t.Errorf("question %q", q)
+	}
+	b.Do(chromedp.Click(chromedp.CSS(`#confirm-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#integration-state`)))
+	if st := b.Text(`#integration-state`); st != "Enabled" {
+		t.Errorf("state %q", st)
+	}
+	WaitCounter(t, nc, "c-nojs", Streak(0, false))
 }

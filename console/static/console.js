@@ -1,11 +1,16 @@
 // The console's one script: confirmation dialogs, row selection, the
 // filter switch, and polling for new events. The pages work as plain
-// forms; this only adds to them.
+// forms without it: a button that opens a dialog here submits its form,
+// and the server answers with a page that asks the same question.
 (function () {
   "use strict";
 
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // Here those buttons open their dialog instead of submitting; the
+  // dialog's Yes, inside the same form, is then the one Enter submits.
+  $$("button[data-open-dialog]").forEach(function (b) { b.type = "button"; });
 
   // Dialogs: a button with data-open-dialog opens one; data-close-dialog closes it.
   document.addEventListener("click", function (e) {
@@ -56,6 +61,7 @@
   if (rows && mark) {
     rows.addEventListener("change", updateSelection);
     if (all) {
+      all.hidden = false;
       all.addEventListener("change", function () {
         $$("#event-rows input[type=checkbox][name=id]").forEach(function (b) { b.checked = all.checked; });
         updateSelection();
