@@ -70,10 +70,12 @@ type legendItem struct {
 type box struct{ X, W float64 }
 
 // chart returns the chart of rng ("24h" or "7d") ending at now's hour,
-// from the events listing, newest first, reading at most ChartMaxEvents
-// events. It stops at the first event older than the range: eventTime is
-// the run's finishedAt, so a run that reported late, or from a clock
-// behind, may be left out.
+// from the events listing, reading at most ChartMaxEvents events. The
+// listing is in the order the stream stored the events, so reading stops
+// at the first one stored before the range; each is placed by its
+// eventTime (the run's finishedAt), and one whose time is outside the
+// range (an outcome resent late, a runner's clock behind) is left out
+// without ending the read.
 func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, error) {
 	c.chartMu.Lock()
 	if cc, ok := c.chartCache[rng]; ok && now.Sub(cc.at) < chartTTL && now.Sub(cc.at) >= 0 {
@@ -96,15 +98,19 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 			return chart{}, err
 		}
 		for _, rec := range page.Data {
-			if rec.EventTime.Before(start) {
+			received := rec.ReceivedAt
+			if received.IsZero() {
+				received = rec.EventTime
+			}
+			if received.Before(start) {
 				complete = true
 				break
 			}
 			read++
-			if rec.EventTime.Before(oldest) {
-				oldest = rec.EventTime
+			if received.Before(oldest) {
+				oldest = received
 			}
-			if i := int(rec.EventTime.Sub(start) / time.Hour); i >= 0 && i < hours {
+			if i := int(rec.EventTime.Sub(start) / time.Hour); !rec.EventTime.Before(start) && i < hours {
 				if counts[i] == nil {
 					counts[i] = map[string]int{}
 				}
@@ -121,7 +127,7 @@ func (c *Console) chart(ctx context.Context, rng string, now time.Time) (chart, 
 	}
 	ch := drawChart(rng, start, hours, counts)
 	if !complete {
-		ch.Coverage = fmt.Sprintf("Counts only the %d events received last (event times back to %s); events received before them are not counted.",
+		ch.Coverage = fmt.Sprintf("Counts only the %d events received last (received back to %s); events received before them are not counted.",
 			read, oldest.UTC().Format("2006-01-02 15:04 UTC"))
 		if i := int(oldest.Sub(start) / time.Hour); i > 0 {
 			ch.Uncovered = &box{X: 0, W: float64(i) * ch.barPitch()}

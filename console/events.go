@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/integration-events/integration-events/operator"
@@ -79,12 +81,13 @@ type eventsView struct {
 	ChartError  string
 	RangeURLs   map[string]string
 	ReturnQuery string
+	Empty       string // what an empty list says
 }
 
 func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string) {
 	f := readFilter(r.URL.Query())
 	v := eventsView{layout: c.frame("Integration events", "events", who), Filter: f, PollMillis: c.cfg.PollInterval.Milliseconds()}
-	if n := r.URL.Query().Get("actioned"); n != "" {
+	if n, ok := actionedCount(r.URL.Query().Get("actioned")); ok {
 		v.Flash = fmt.Sprintf("Marked %s as actioned.", plural(n, "event"))
 	}
 	status := http.StatusOK
@@ -101,6 +104,9 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string)
 		rw := toRow(rec)
 		rw.Select = true
 		v.Rows = append(v.Rows, rw)
+	}
+	if len(v.Rows) == 0 {
+		v.Empty = c.emptyText(r, f)
 	}
 	if page.NextToken != "" {
 		next := f
@@ -126,6 +132,25 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, who string)
 		v.ChartError = "The chart could not be read; reload to try again."
 	}
 	c.render(w, status, "events", v)
+}
+
+// emptyText is what an empty list says: that the filters match nothing,
+// that every event is actioned (with the switch off), or that there are no
+// events at all.
+func (c *Console) emptyText(r *http.Request, f filter) string {
+	switch {
+	case f.EventName != "" || f.IntegrationID != "":
+		return "No events match these filters."
+	case f.NextToken != "":
+		return "No more events."
+	case f.IncludeActioned:
+		return "No events yet."
+	}
+	all, err := c.svc.ListEvents(r.Context(), subjects.ListEventsRequest{IncludeActioned: true, PageSize: 1}, pageBudget)
+	if err == nil && len(all.Data) > 0 {
+		return "No events to action. Switch on “Include actioned events?” to see the ones already actioned."
+	}
+	return "No events yet."
 }
 
 // eventRows serves the newest page's rows alone, for the page's polling.
@@ -164,20 +189,57 @@ func (c *Console) actionEvents(w http.ResponseWriter, r *http.Request, who strin
 		c.fail(w, r, &operator.Error{Status: http.StatusBadRequest, Message: "select at least one event to mark as actioned"})
 		return
 	}
+	if !confirmed(r) {
+		back := "/?" + readFilter(mustQuery(r.PostForm.Get("return"))).query(false).Encode()
+		v := confirmView{layout: c.frame("Mark as actioned", "events", who), Action: "/events/actioned",
+			Question: fmt.Sprintf("Mark %s as actioned?", plural(len(ids), "event")),
+			Detail:   "They will be marked as actioned" + by(c, who) + ". This cannot be undone.",
+			TextName: "note", TextLabel: "Note (optional)", Cancel: back,
+			Hidden: []field{{"return", r.PostForm.Get("return")}}}
+		for _, id := range ids {
+			v.Hidden = append(v.Hidden, field{"id", id})
+		}
+		c.render(w, http.StatusOK, "confirm", v)
+		return
+	}
 	resp, err := c.svc.ActionEvents(r.Context(), subjects.ActionEventsRequest{IDs: ids, ActionedBy: who, Note: r.PostForm.Get("note")}, pageBudget)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	back, _ := url.ParseQuery(r.PostForm.Get("return"))
-	q := readFilter(back).query(false)
+	q := readFilter(mustQuery(r.PostForm.Get("return"))).query(false)
 	q.Set("actioned", fmt.Sprint(len(resp.Actioned)))
 	http.Redirect(w, r, "/?"+q.Encode(), http.StatusSeeOther)
 }
 
-func plural(n, noun string) string {
-	if n == "1" {
+// actionedCount reads the actioned= of the redirect after actioning: a
+// count in digits, as the redirect writes it, else nothing to show; so a
+// link cannot put its own words in the banner.
+func actionedCount(s string) (int, bool) {
+	if s == "" || len(s) > 6 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+// mustQuery parses a query, keeping what parses.
+func mustQuery(s string) url.Values {
+	q, _ := url.ParseQuery(s)
+	return q
+}
+
+// by names who acts, when someone signs in.
+func by(c *Console, who string) string {
+	if len(c.tokens) == 0 {
+		return ""
+	}
+	return " by " + who
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
 		return "1 " + noun
 	}
-	return n + " " + noun + "s"
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -152,6 +152,13 @@ func (c *Console) enableIntegration(w http.ResponseWriter, r *http.Request, who 
 		c.fail(w, r, &operator.Error{Status: http.StatusBadRequest, Message: "the form could not be read"})
 		return
 	}
+	if !confirmed(r) {
+		c.render(w, http.StatusOK, "confirm", confirmView{layout: c.frame("Re-enable "+id, "integrations", who),
+			Action: integrationURL(id) + "/enable", Question: "Re-enable " + id + "?",
+			Detail:   "The streak resets to 0 and the integration runs again" + by(c, who) + ".",
+			TextName: "reason", TextLabel: "Reason (optional)", Cancel: integrationURL(id)})
+		return
+	}
 	_, err := c.svc.EnableIntegration(r.Context(), subjects.EnableIntegrationRequest{IntegrationID: id, EnabledBy: who, Reason: r.PostForm.Get("reason")}, pageBudget)
 	if err != nil {
 		c.fail(w, r, err)

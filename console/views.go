@@ -41,6 +41,23 @@ type loginView struct {
 	Next string
 }
 
+// confirmView asks before a change, as the page's dialog does, for a
+// browser without JavaScript: Yes posts the form again with confirm=yes.
+type confirmView struct {
+	layout
+	Question, Detail    string
+	Action              string
+	Hidden              []field
+	TextName, TextLabel string
+	Cancel              string
+}
+
+type field struct{ Name, Value string }
+
+// confirmed reports whether a posted change was confirmed: the dialog's
+// and the confirmation page's Yes send confirm=yes.
+func confirmed(r *http.Request) bool { return r.PostForm.Get("confirm") == "yes" }
+
 type errorView struct {
 	layout
 	Status  int
@@ -91,7 +108,6 @@ type row struct {
 	IntegrationID string
 	Destination   string
 	Entity        string
-	Streak        string
 	Actioned      bool
 	DtActioned    time.Time
 	ActionedBy    string
@@ -126,9 +142,6 @@ func toRow(rec subjects.EventRecord) row {
 	}
 	if d.EntityType != "" || d.EntityID != "" {
 		r.Entity = strings.TrimSpace(d.EntityType + " " + d.EntityID)
-	}
-	if d.DisableAfter > 0 {
-		r.Streak = fmt.Sprintf("%d / %d", d.ConsecutiveFailures, d.DisableAfter)
 	}
 	fu := d.FollowUp
 	if fu.IntegrationID == "" {
@@ -202,9 +215,7 @@ var funcs = template.FuncMap{
 	},
 	"iso":            func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"integrationURL": integrationURL,
-	"runURL":         runURL,
 	"kinds":          func() []kindInfo { return kindList },
-	"kind":           kindOf,
 	"upper":          func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
 	"statusText":     http.StatusText,
 	"eventsURL": func(integrationID string) string {
@@ -225,7 +236,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("console templates: %w", err)
 	}
 	out := map[string]*template.Template{}
-	for _, p := range []string{"events", "rows", "integration", "integrations", "run", "mappings", "mapping-new", "login", "error"} {
+	for _, p := range []string{"events", "rows", "integration", "integrations", "run", "mappings", "mapping-new", "login", "error", "confirm"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", p, err)

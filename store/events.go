@@ -101,7 +101,9 @@ func (s *Store) Event(ctx context.Context, id string) (subjects.EventRecord, err
 	if err != nil {
 		return subjects.EventRecord{}, fmt.Errorf("event %s at sequence %d: %w", id, ent.Seq, err)
 	}
-	return ent.record(ce.Data), nil
+	rec := ent.record(ce.Data)
+	rec.ReceivedAt = raw.Time.UTC()
+	return rec, nil
 }
 
 func (s *Store) indexEntry(ctx context.Context, id string) (indexEntry, uint64, error) {
@@ -319,7 +321,9 @@ func (s *Store) listed(ctx context.Context, m *jetstream.RawStreamMsg, includeAc
 	if ent.DtActioned != nil && !includeActioned {
 		return subjects.EventRecord{}, false, nil
 	}
-	return ent.record(ce.Data), true, nil
+	rec := ent.record(ce.Data)
+	rec.ReceivedAt = m.Time.UTC()
+	return rec, true, nil
 }
 
 type cloudEvent struct {

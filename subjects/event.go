@@ -200,4 +200,9 @@ type EventRecord struct {
 	ActionedBy    string          `json:"actionedBy,omitempty"`
 	Note          string          `json:"note,omitempty"`
 	Data          json.RawMessage `json:"data,omitempty"`
+	// ReceivedAt is when the events stream stored the event, in listings
+	// and gets (absent from an actioning's reply). The listing is in that
+	// order, while EventTime is the run's finishedAt, which a late or
+	// resent outcome may set far back.
+	ReceivedAt time.Time `json:"receivedAt,omitzero"`
 }
