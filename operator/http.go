@@ -136,7 +136,7 @@ func (c *HTTPConfig) setDefaults() {
 func (c HTTPConfig) Validate() error {
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {
-		return fmt.Errorf("http listen %q: %w", c.Listen, err)
+		return fmt.Errorf("http-listen %q: %w", c.Listen, err)
 	}
 	if c.MaxReplyBytes != 0 && c.MaxReplyBytes < minDataBytes*2 {
 		return fmt.Errorf("http reply budget %d bytes is under %d", c.MaxReplyBytes, minDataBytes*2)

@@ -12,11 +12,6 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 )
 
-// batchTimeout bounds a batch's rounds of writes, below the shortest ack
-// wait that makes sense, so that a batch that is not getting through falls
-// back to one delivery at a time, whose retries keep deliveries in progress.
-const batchTimeout = 3 * time.Second
-
 // errOneByOne sends a batch to the one-at-a-time path. It is not a failure:
 // that path handles what the batch path leaves out.
 var errOneByOne = errors.New("applied one at a time")
@@ -63,7 +58,7 @@ func (h *holding) applyBatch(p *Pipeline, batch []work) {
 	// Stream order, which is each integration's order: a redelivery may
 	// come after newer messages.
 	slices.SortStableFunc(batch, func(a, b work) int { return cmp.Compare(a.d.Seq, b.d.Seq) })
-	ctx, cancel := context.WithTimeout(h.stop, batchTimeout)
+	ctx, cancel := context.WithTimeout(h.stop, p.cfg.BatchTimeout)
 	began := time.Now()
 	err := h.applyTogether(ctx, p, batch)
 	cancel()

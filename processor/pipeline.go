@@ -32,11 +32,20 @@ type Config struct {
 	// ReleaseTimeout bounds how long a replica waits for its workers to
 	// finish a partition it hands over.
 	ReleaseTimeout time.Duration
+	// BatchTimeout bounds a batch's rounds of writes; a batch not through
+	// by then is applied one delivery at a time, whose retries keep each
+	// delivery in progress. It must be under the ack wait, or JetStream
+	// redelivers a slow batch while it is being applied.
+	BatchTimeout time.Duration
 }
 
 // DefaultBatch is the default of Config.Batch: as many as the deliveries a
 // partition has in flight by default.
 const DefaultBatch = 256
+
+// DefaultBatchTimeout is the default of Config.BatchTimeout, under the
+// default ack wait (6s) with room for the fall-back.
+const DefaultBatchTimeout = 3 * time.Second
 
 // DefaultConfig returns the pipeline defaults.
 func DefaultConfig() Config {
@@ -64,19 +73,27 @@ func (c *Config) setDefaults() {
 	if c.ReleaseTimeout == 0 {
 		c.ReleaseTimeout = 10 * time.Second
 	}
+	if c.BatchTimeout == 0 {
+		c.BatchTimeout = DefaultBatchTimeout
+	}
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports the first setting that cannot work, by the name of its
+// flag (disable-after, batch, batch-timeout, heartbeat).
 func (c *Config) Validate() error {
 	switch {
 	case c.DisableAfter < 1 || c.DisableAfter > 10000:
 		return fmt.Errorf("disable-after %d must be 1 to 10000", c.DisableAfter)
 	case c.Batch < 1 || c.Batch > 4096:
 		return fmt.Errorf("batch %d must be 1 to 4096", c.Batch)
+	case c.BatchTimeout < 100*time.Millisecond:
+		return fmt.Errorf("batch-timeout %s is under 100ms", c.BatchTimeout)
 	case c.RetryMin <= 0 || c.RetryMax < c.RetryMin:
 		return errors.New("retry backoff must be positive with max >= min")
-	case c.Heartbeat <= 0 || c.ReleaseTimeout <= 0:
-		return errors.New("heartbeat and release timeout must be positive")
+	case c.Heartbeat < 100*time.Millisecond:
+		return fmt.Errorf("heartbeat %s is under 100ms", c.Heartbeat)
+	case c.ReleaseTimeout <= 0:
+		return errors.New("release timeout must be positive")
 	}
 	return nil
 }
@@ -119,6 +136,9 @@ type Pipeline struct {
 func NewPipeline(cfg Config, st *store.Store, logger *zap.Logger) (*Pipeline, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("pipeline config: %w", err)
+	}
+	if err := cfg.CheckLimits(st.Config()); err != nil {
 		return nil, fmt.Errorf("pipeline config: %w", err)
 	}
 	hard, cancel := context.WithCancel(context.Background())

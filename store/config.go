@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -127,29 +126,31 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports the first setting that cannot work, by the name of its
+// flag (event-retention, ack-wait, ...).
 func (c *Config) Validate() error {
 	switch {
 	case c.EventRetention < time.Hour:
-		return fmt.Errorf("event retention %s is under an hour", c.EventRetention)
+		return fmt.Errorf("event-retention %s is under an hour", c.EventRetention)
 	case c.ResendWindow < time.Minute:
-		return fmt.Errorf("resend window %s is under a minute", c.ResendWindow)
+		return fmt.Errorf("resend-window %s is under a minute", c.ResendWindow)
 	case c.RunRetention < c.ResendWindow:
-		return fmt.Errorf("run retention %s must cover the resend window %s", c.RunRetention, c.ResendWindow)
+		return fmt.Errorf("run-retention %s must cover resend-window %s: a resend of an outcome no longer kept could not be recognised", c.RunRetention, c.ResendWindow)
 	case c.Replicas < 1 || c.Replicas > 5:
-		return errors.New("replicas must be 1 to 5")
+		return fmt.Errorf("replicas %d must be 1 to 5", c.Replicas)
 	case c.AckWait < time.Second:
-		return fmt.Errorf("ack wait %s is under a second", c.AckWait)
+		return fmt.Errorf("ack-wait %s is under a second", c.AckWait)
 	case c.MaxAckPending < 1:
-		return errors.New("max ack pending must be positive")
+		return fmt.Errorf("max-ack-pending %d must be positive", c.MaxAckPending)
 	case c.MaxDeliver < 2:
-		return fmt.Errorf("max deliver %d must be at least 2", c.MaxDeliver)
+		return fmt.Errorf("max-deliver %d must be at least 2", c.MaxDeliver)
 	case c.Partitions < 1 || c.Partitions > 1024:
 		return fmt.Errorf("partitions %d must be 1 to 1024", c.Partitions)
-	case c.PinnedTTL < time.Second:
-		return fmt.Errorf("pinned TTL %s is under a second", c.PinnedTTL)
+	case c.PinnedTTL < 2*time.Second:
+		// A replica's pulls, which keep its pin, expire after a second.
+		return fmt.Errorf("pinned-ttl %s is under 2s: an idle partition would lose its pin between two pulls", c.PinnedTTL)
 	case c.MemberTTL < time.Second:
-		return fmt.Errorf("member TTL %s is under a second", c.MemberTTL)
+		return fmt.Errorf("member-ttl %s is under a second", c.MemberTTL)
 	}
 	return nil
 }

@@ -143,6 +143,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 	return s, nil
 }
 
+// Config returns the configuration the store was opened with, defaults set.
+func (s *Store) Config() Config { return s.cfg }
+
 // Partitions returns the partition count.
 func (s *Store) Partitions() int { return s.cfg.Partitions }
 

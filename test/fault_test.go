@@ -114,7 +114,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 // max-deliveries advisories must turn into dead-letter records holding the
 // messages; once the counter is repaired everything is applied once.
 func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
-	_, nc := startServe(t, "--ack-wait", "1s", "--max-deliver", "2", "--batch", "1")
+	_, nc := startServe(t, "--ack-wait", "1s", "--batch-timeout", "500ms", "--max-deliver", "2", "--batch", "1")
 	dead := subscribe(t, nc, "integrations.deadletter")
 	const poison = "stuck-int"
 	queued := probeIn(subjects.PartitionOf(poison, store.DefaultPartitions), store.DefaultPartitions, "queued")

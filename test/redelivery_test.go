@@ -19,7 +19,7 @@ import (
 func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 	const disableAfter = 5
 	srv := StartServer(t)
-	flags := []string{"--nats-url", srv.ClientURL(), "--ack-wait", "1s", "--batch", "1", "--log-level", "debug", "--disable-after", strconv.Itoa(disableAfter)}
+	flags := []string{"--nats-url", srv.ClientURL(), "--ack-wait", "1s", "--batch-timeout", "500ms", "--batch", "1", "--log-level", "debug", "--disable-after", strconv.Itoa(disableAfter)}
 	// A first start creates the streams; the backlog builds while serve is down.
 	if err := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...).Terminate(30 * time.Second); err != nil {
 		t.Fatal(err)

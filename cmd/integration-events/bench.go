@@ -7,6 +7,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/integration-events/integration-events/bench"
+	"github.com/integration-events/integration-events/config"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ func benchCmd() *cobra.Command {
 		Short: "Measure the processor against raw JetStream on an embedded server, and check it applied every outcome exactly once.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
+			if err := config.Apply(cmd.Flags(), nil); err != nil {
 				return err
 			}
 			var level zapcore.Level
@@ -94,5 +95,6 @@ func benchCmd() *cobra.Command {
 	f.BoolVar(&cfg.LoopbackTCP, "loopback-tcp", false, "connect over loopback TCP instead of in-process, as serve does")
 	f.IntVar(&cfg.Store.Partitions, "partitions", store.DefaultPartitions, "partitions of INTEGRATION_RUNS")
 	f.IntVar(&cfg.Store.MaxAckPending, "max-ack-pending", store.DefaultConfig().MaxAckPending, "outcomes in flight per partition")
+	config.AddFlag(f)
 	return cmd
 }

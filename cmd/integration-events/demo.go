@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/integration-events/integration-events/config"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
@@ -45,6 +46,10 @@ func demoCmd() *cobra.Command {
 		Short: "Run the whole system in-process with simulated runners and open the console; runs until Ctrl-C (or --exit).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := config.Apply(cmd.Flags(), nil); err != nil {
+				return err
+			}
+			// Given in the file or the environment counts as asked for.
 			opts.listenGiven = cmd.Flags().Changed("http-listen")
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -56,6 +61,7 @@ func demoCmd() *cobra.Command {
 	f.BoolVar(&opts.keep, "keep", false, "keep the temporary data directory")
 	f.BoolVar(&opts.exit, "exit", false, "exit after the script instead of serving the console until Ctrl-C")
 	f.StringVar(&opts.listen, "http-listen", "127.0.0.1:8080", "address of the console and the HTTP API, on loopback; when the default is taken a free port is used; empty turns it off")
+	config.AddFlag(f)
 	return cmd
 }
 
@@ -68,7 +74,7 @@ func runDemo(ctx context.Context, out io.Writer, opts demoOptions) error {
 		defer os.RemoveAll(dir)
 	}
 	cfg := serviceConfig{NATSListen: "127.0.0.1:-1", DataDir: dir, Store: store.DefaultConfig(), Pipeline: processor.DefaultConfig(),
-		HTTP: operator.HTTPConfig{Listen: opts.listen}}
+		HTTP: operator.HTTPConfig{Listen: opts.listen}, DrainTimeout: 10 * time.Second}
 	if opts.listen != "" {
 		if err := cfg.HTTP.Validate(); errors.Is(err, operator.ErrNoToken) {
 			return fmt.Errorf("the demo serves its console without a token, so on loopback only: --http-listen 127.0.0.1:PORT, not %s", opts.listen)
@@ -90,7 +96,7 @@ func runDemo(ctx context.Context, out io.Writer, opts demoOptions) error {
 		return err
 	}
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 		defer cancel()
 		svc.Stop(sctx)
 	}()

@@ -2,17 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
-
-// envPrefix prefixes the environment variable of every flag.
-const envPrefix = "INTEGRATION_EVENTS_"
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -23,24 +17,6 @@ func rootCmd() *cobra.Command {
 	}
 	root.AddCommand(serveCmd(), demoCmd(), benchCmd(), eventsCmd(), integrationsCmd(), runsCmd(), mappingsCmd())
 	return root
-}
-
-// bindEnv gives every flag of cmd not set on the command line the value of its
-// INTEGRATION_EVENTS_* variable, e.g. --data-dir from INTEGRATION_EVENTS_DATA_DIR.
-func bindEnv(cmd *cobra.Command) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed {
-			return
-		}
-		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if serr := f.Value.Set(v); serr != nil {
-				err = fmt.Errorf("%s=%q: %w", name, v, serr)
-			}
-		}
-	})
-	return err
 }
 
 func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {

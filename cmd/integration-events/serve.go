@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/integration-events/integration-events/config"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
@@ -22,7 +23,6 @@ func serveCmd() *cobra.Command {
 		root      string
 		logFormat string
 		logLevel  string
-		drain     time.Duration
 		token     string
 		tokenFile string
 	)
@@ -33,7 +33,7 @@ func serveCmd() *cobra.Command {
 		Short: "Run the processor and its operator API (embeds a NATS server unless --nats-url is given).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
+			if err := config.Apply(cmd.Flags(), nil); err != nil {
 				return err
 			}
 			var lvl zapcore.Level
@@ -51,14 +51,12 @@ func serveCmd() *cobra.Command {
 			if cfg.HTTP.Tokens, err = httpTokens(token, tokenFile); err != nil {
 				return err
 			}
-			if cfg.HTTP.Listen != "" {
-				err := cfg.HTTP.Validate()
-				if errors.Is(err, operator.ErrNoToken) {
-					return fmt.Errorf("refusing to serve the HTTP API on %s, beyond loopback, without a token: give --http-token or --http-token-file (or INTEGRATION_EVENTS_HTTP_TOKEN or _FILE), listen on loopback, or turn it off with --http-listen ''", cfg.HTTP.Listen)
-				}
-				if err != nil {
-					return err
-				}
+			err = cfg.Validate()
+			if errors.Is(err, operator.ErrNoToken) {
+				return fmt.Errorf("refusing to serve the HTTP API on %s, beyond loopback, without a token: give --http-token or --http-token-file (or INTEGRATION_EVENTS_HTTP_TOKEN or _FILE), listen on loopback, or turn it off with --http-listen ''", cfg.HTTP.Listen)
+			}
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -69,10 +67,10 @@ func serveCmd() *cobra.Command {
 			log.Sugar().Infow("integration-events ready",
 				"nats", svc.ClientURL, "embedded", cfg.NATSURL == "", "dataDir", cfg.DataDir,
 				"subjectRoot", root, "disableAfter", cfg.Pipeline.DisableAfter, "eventRetention", cfg.Store.EventRetention,
-				"http", svc.HTTPAddr(), "httpTokens", len(cfg.HTTP.Tokens))
+				"http", svc.HTTPAddr(), "httpTokens", len(cfg.HTTP.Tokens), "config", cmd.Flag(config.FlagName).Value.String())
 			<-ctx.Done()
 			log.Info("stopping: finishing in-flight messages")
-			sctx, cancel := context.WithTimeout(context.Background(), drain)
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 			defer cancel()
 			svc.Stop(sctx)
 			log.Info("stopped")
@@ -90,13 +88,21 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&cfg.Store.Partitions, "partitions", cfg.Store.Partitions, "partitions of INTEGRATION_RUNS; fixed for the life of a deployment, the same on every replica")
 	f.DurationVar(&cfg.Store.AckWait, "ack-wait", cfg.Store.AckWait, "how long a delivered message may stay unacknowledged before JetStream redelivers it")
 	f.IntVar(&cfg.Store.MaxDeliver, "max-deliver", cfg.Store.MaxDeliver, "deliveries without an acknowledgement before JetStream gives up on a message (it is then dead-lettered)")
+	f.IntVar(&cfg.Store.MaxAckPending, "max-ack-pending", cfg.Store.MaxAckPending, "outcomes in flight per partition")
 	f.IntVar(&cfg.Pipeline.Batch, "batch", processor.DefaultBatch, "most deliveries of one partition applied together, one round trip per step")
+	f.DurationVar(&cfg.Pipeline.BatchTimeout, "batch-timeout", cfg.Pipeline.BatchTimeout, "how long a batch's writes may take before it is applied one delivery at a time; under --ack-wait")
+	f.DurationVar(&cfg.Store.RunRetention, "run-retention", cfg.Store.RunRetention, "how long outcomes are kept in INTEGRATION_RUNS; at least --resend-window")
+	f.DurationVar(&cfg.Store.ResendWindow, "resend-window", cfg.Store.ResendWindow, "how long a run id is remembered, so that a resend is counted once")
+	f.DurationVar(&cfg.Pipeline.Heartbeat, "heartbeat", cfg.Pipeline.Heartbeat, "how often a replica renews its membership and rebalances partitions; at most half of --member-ttl")
+	f.DurationVar(&cfg.Store.MemberTTL, "member-ttl", cfg.Store.MemberTTL, "how long a replica counts as live after its last heartbeat")
+	f.DurationVar(&cfg.Store.PinnedTTL, "pinned-ttl", cfg.Store.PinnedTTL, "how long a partition stays pinned to a replica that stopped pulling before the server hands it to another")
 	f.StringVar(&cfg.HTTP.Listen, "http-listen", "127.0.0.1:8080", "address of the HTTP API; empty turns it off; beyond loopback it needs a token")
 	f.StringVar(&token, "http-token", "", "bearer token of the HTTP API, NAME:SECRET or SECRET (named \"token\"); NAME is who actions and enables with it")
 	f.StringVar(&tokenFile, "http-token-file", "", "file of HTTP API tokens, one NAME:SECRET a line")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long a stop may take to finish in-flight messages")
+	f.DurationVar(&cfg.DrainTimeout, "drain-timeout", 30*time.Second, "how long a stop may take to finish in-flight messages; at least --ack-wait")
+	config.AddFlag(f)
 	return cmd
 }
 

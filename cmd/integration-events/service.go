@@ -23,6 +23,31 @@ type serviceConfig struct {
 	Pipeline   processor.Config
 	// HTTP is the HTTP API; HTTP.Listen empty leaves it off.
 	HTTP operator.HTTPConfig
+	// DrainTimeout bounds a stop's finishing of what is in flight.
+	DrainTimeout time.Duration
+}
+
+// Validate reports the first setting that cannot work or that contradicts
+// another, by the names of their flags, before anything starts; an HTTP
+// address beyond loopback without a token is operator.ErrNoToken.
+func (c serviceConfig) Validate() error {
+	err := c.Store.Validate()
+	if err == nil {
+		err = c.Pipeline.Validate()
+	}
+	if err == nil {
+		err = c.Pipeline.CheckLimits(c.Store)
+	}
+	if err == nil && c.DrainTimeout < c.Store.AckWait {
+		err = fmt.Errorf("drain-timeout %s must be at least ack-wait %s: a stop should have the time a delivery has to be applied", c.DrainTimeout, c.Store.AckWait)
+	}
+	if err == nil && c.HTTP.Listen != "" {
+		err = c.HTTP.Validate()
+	}
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
 }
 
 // service is a running processor: an optional embedded server, the
@@ -120,9 +145,23 @@ func (s *service) Stop(ctx context.Context) {
 	s.close()
 }
 
+// closeWait bounds how long close waits for the connection to drain.
+const closeWait = 5 * time.Second
+
 func (s *service) close() {
 	if s.nc != nil {
-		_ = s.nc.Drain()
+		// Drain is asynchronous: wait until it has flushed what is
+		// buffered, the last acknowledgements among it, before the
+		// embedded server goes.
+		closed := make(chan struct{})
+		s.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		if s.nc.Drain() == nil {
+			select {
+			case <-closed:
+			case <-time.After(closeWait):
+			}
+		}
+		s.nc.Close()
 	}
 	if s.srv != nil {
 		s.srv.Shutdown()
