@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"go.uber.org/zap"
 )
 
 // MaxPayload of the embedded server: above the 1 MiB outcome limit, so an
@@ -24,8 +25,11 @@ type ServerConfig struct {
 	DataDir string
 	// Name of the server; defaults to "integration-events".
 	Name string
-	// Logs turns on the server's own logging.
+	// Logs turns on the server's own logging, to stderr.
 	Logs bool
+	// Log, when set, receives the server's warnings and errors instead
+	// (its notices at debug level), as JetStream's recovery of its files.
+	Log *zap.Logger
 	// MaxPayload is the largest message the server accepts, in bytes;
 	// 0 means MaxPayload (8 MiB).
 	MaxPayload int32
@@ -67,7 +71,9 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: %w", err)
 	}
-	if cfg.Logs {
+	if cfg.Log != nil {
+		s.SetLoggerV2(serverLog{cfg.Log.Sugar().With("component", "nats-server")}, false, false, false)
+	} else if cfg.Logs {
 		s.ConfigureLogger()
 	}
 	go s.Start()

@@ -76,7 +76,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	s := &service{log: log}
 	opts := []nats.Option{nats.Name("integration-events"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	if cfg.NATSURL == "" {
-		srv, err := store.StartServer(store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir})
+		srv, err := store.StartServer(store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir, Log: log})
 		if err != nil {
 			return nil, err
 		}
