@@ -135,18 +135,24 @@ func (d *Demo) Kill() {
 }
 
 // Terminate sends SIGTERM and returns the exit error (nil for exit 0).
-func (d *Demo) Terminate(timeout time.Duration) error {
+func (d *Demo) Terminate(timeout time.Duration) error { return d.stop(syscall.SIGTERM, timeout) }
+
+// Interrupt sends SIGINT, as Ctrl-C in a terminal does, and returns the
+// exit error (nil for exit 0).
+func (d *Demo) Interrupt(timeout time.Duration) error { return d.stop(syscall.SIGINT, timeout) }
+
+func (d *Demo) stop(sig syscall.Signal, timeout time.Duration) error {
 	select {
 	case <-d.exited:
 		return d.err
 	default:
 	}
-	_ = syscall.Kill(d.PID(), syscall.SIGTERM)
+	_ = syscall.Kill(d.PID(), sig)
 	select {
 	case <-d.exited:
 		return d.err
 	case <-time.After(timeout):
 		d.Kill()
-		return fmt.Errorf("demo did not exit within %s of SIGTERM", timeout)
+		return fmt.Errorf("demo did not exit within %s of %s", timeout, sig)
 	}
 }

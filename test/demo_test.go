@@ -5,6 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +69,37 @@ func TestDemoSaysItsAddressIsTaken(t *testing.T) {
 	out, err := cli(t, "demo", "--exit", "--http-listen", l.Addr().String())
 	if err == nil || !strings.Contains(out, l.Addr().String()+", which is in use") || !strings.Contains(out, "--http-listen 127.0.0.1:0") {
 		t.Fatalf("demo on a taken address: %v\n%s", err, out)
+	}
+}
+
+// TestDemoStopsOnCtrlC gives the demo its pace in a --config file, stops it
+// with SIGINT in the middle of its script, as Ctrl-C does, and checks that
+// it exits 0 and removes its data directory. A key that is serve's, not the
+// demo's, is refused.
+func TestDemoStopsOnCtrlC(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "serve.yaml")
+	if err := os.WriteFile(bad, []byte("disable-after: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cli(t, "demo", "--exit", "--config", bad); err == nil || !strings.Contains(out, `config `+bad+`: unknown key "disable-after"`) {
+		t.Fatalf("demo with a serve key: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(t.TempDir(), "demo.yaml")
+	if err := os.WriteFile(cfg, []byte("pace: 2ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := StartDemo(t, "--config", cfg)
+	m := regexp.MustCompile(`data in (\S+)`).FindStringSubmatch(d.Output())
+	if m == nil {
+		t.Fatalf("the demo does not say where its data is:\n%s", d.Output())
+	}
+	if err := d.Interrupt(30 * time.Second); err != nil {
+		t.Fatalf("demo on SIGINT: %v\n%s", err, d.Output())
+	}
+	if !strings.HasSuffix(d.Output(), "stopping the demo\n") {
+		t.Errorf("no goodbye:\n%s", d.Output())
+	}
+	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after the demo stopped: %v", m[1], err)
 	}
 }
