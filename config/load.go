@@ -20,6 +20,7 @@ import (
 	"github.com/knadh/koanf/providers/posflag"
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
+	goyaml "go.yaml.in/yaml/v3"
 )
 
 // EnvPrefix prefixes the environment variable of every flag.
@@ -85,7 +86,7 @@ func Apply(fs *pflag.FlagSet, environ func() []string) error {
 	fromFile := koanf.New(delim)
 	if path != "" {
 		if err := fromFile.Load(file.Provider(path), yaml.Parser()); err != nil {
-			return fmt.Errorf("config %s: %w", path, unwrapPath(err))
+			return fmt.Errorf("config %s: %w", path, fileError(err))
 		}
 		if err := checkKeys(fs, fromFile.Keys()); err != nil {
 			return fmt.Errorf("config %s: %w", path, err)
@@ -170,11 +171,18 @@ func checkKeys(fs *pflag.FlagSet, keys []string) error {
 	return errors.Join(errs...)
 }
 
-// unwrapPath drops the *os.PathError's repetition of the path.
-func unwrapPath(err error) error {
+// fileError is why the file could not be loaded, without the
+// *os.PathError's repetition of the path, and without the value YAML
+// quotes when the file is no mapping (a file holding only a token would
+// be printed).
+func fileError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var te *goyaml.TypeError
+	if errors.As(err, &te) {
+		return errors.New("not a YAML mapping of keys to values (disable-after: 3)")
 	}
 	return err
 }

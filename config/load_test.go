@@ -102,6 +102,8 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"a list for one value", "disable-after: [1, 2]\n", nil, []string{`disable-after: a list, want an integer`}},
 		{"a bad list", "scale-integrations: [1, x]\n", nil, []string{`scale-integrations: "[1 x]" is not a list of integers`}},
 		{"not yaml", "disable-after: [\n", nil, []string{`config FILE: yaml:`}},
+		{"no mapping", "fake-token-in-the-wrong-file\n", nil, []string{`config FILE: not a YAML mapping of keys to values`}},
+		{"a list", "- a\n", nil, []string{`config FILE: not a YAML mapping`}},
 		{"environment", "", []string{"INTEGRATION_EVENTS_KEEP=maybe"}, []string{`INTEGRATION_EVENTS_KEEP: "maybe" is not true or false`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,6 +114,9 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 				t.Fatal("accepted")
 			}
 			msg := strings.ReplaceAll(err.Error(), p, "FILE")
+			if strings.Contains(msg, "fake-token") {
+				t.Fatalf("error %q quotes the file", msg)
+			}
 			for _, w := range c.want {
 				if !strings.Contains(msg, w) {
 					t.Fatalf("error %q does not say %q", msg, w)
