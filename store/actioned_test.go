@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -56,49 +55,6 @@ func restart(t testing.TB, st *store.Store) (*store.Store, *observer.ObservedLog
 	return st2, logs
 }
 
-// storedAcks returns the acknowledgements INTEGRATION_EVENTS holds, by
-// event id, read from the stream itself.
-func storedAcks(t testing.TB, nc *nats.Conn) map[string][]subjects.Actioned {
-	t.Helper()
-	out := map[string][]subjects.Actioned{}
-	for _, m := range test.Stored(t, nc, store.StreamEvents) {
-		if !strings.HasPrefix(m.Subject, "integrations.actioned.") || strings.HasSuffix(m.Subject, ".window-probe") {
-			continue
-		}
-		var ce struct {
-			Type string            `json:"type"`
-			Data subjects.Actioned `json:"data"`
-		}
-		if err := json.Unmarshal(m.Data, &ce); err != nil || ce.Type != subjects.ActionedType {
-			t.Fatalf("not an acknowledgement on %s: %v %s", m.Subject, err, m.Data)
-		}
-		if got, want := m.Header.Get(jetstream.MsgIDHeader), store.ActionedMsgID(ce.Data.EventID); got != want {
-			t.Fatalf("acknowledgement of %s has Nats-Msg-Id %q, want %q", ce.Data.EventID, got, want)
-		}
-		out[ce.Data.EventID] = append(out[ce.Data.EventID], ce.Data)
-	}
-	return out
-}
-
-// outboxKeys returns the keys of the outbox bucket.
-func outboxKeys(t testing.TB, nc *nats.Conn) []string {
-	t.Helper()
-	js, _ := jetstream.New(nc)
-	kv, err := js.KeyValue(context.Background(), store.BucketActionedOutbox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := kv.ListKeys(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for k := range l.Keys() {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
 // passDuplicateWindow shortens the duplicate window of INTEGRATION_EVENTS
 // to 100ms and returns once a message stored after every one before has
 // left it: a probe is published again until the stream stores it anew.
@@ -115,7 +71,7 @@ func passDuplicateWindow(t testing.TB, nc *nats.Conn) {
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	probe := &nats.Msg{Subject: "integrations.actioned.window-probe", Data: []byte("probe")}
+	probe := &nats.Msg{Subject: "integrations.mappings.window-probe", Data: []byte("probe")}
 	id := uuid.NewString()
 	if _, err := js.PublishMsg(ctx, probe, jetstream.WithMsgID(id)); err != nil {
 		t.Fatal(err)
@@ -129,29 +85,19 @@ func passDuplicateWindow(t testing.TB, nc *nats.Conn) {
 	})
 }
 
-// checkOneAckEach fails unless every id of actioned has exactly one
-// acknowledgement, matching its record, and no other event has one.
+// checkOneAckEach checks the acknowledgements of st against the records
+// of actioned (test.CheckOneAckEach).
 func checkOneAckEach(t testing.TB, st *store.Store, actioned []string) {
 	t.Helper()
-	acks := storedAcks(t, st.Conn())
-	for _, id := range actioned {
+	recs := make([]subjects.EventRecord, len(actioned))
+	for i, id := range actioned {
 		rec, err := st.Event(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := acks[id]
-		if len(got) != 1 {
-			t.Errorf("event %s has %d acknowledgements, want 1", id, len(got))
-			continue
-		}
-		if rec.DtActioned == nil || !got[0].DtActioned.Equal(*rec.DtActioned) || got[0].ActionedBy != rec.ActionedBy || got[0].Note != rec.Note || got[0].IntegrationID != rec.IntegrationID {
-			t.Errorf("acknowledgement %+v does not match record %+v", got[0], rec)
-		}
-		delete(acks, id)
+		recs[i] = rec
 	}
-	for id, a := range acks {
-		t.Errorf("event %s was not actioned but has %d acknowledgements", id, len(a))
-	}
+	test.CheckOneAckEach(t, st.Conn(), recs)
 }
 
 // TestActionStoppedAtEveryStepIsCompletedOnce stops an action at each
@@ -170,7 +116,7 @@ func TestActionStoppedAtEveryStepIsCompletedOnce(t *testing.T) {
 			if !errors.Is(err, store.ErrCrashed) {
 				t.Fatalf("action stopped at %s: %v", point, err)
 			}
-			if keys := outboxKeys(t, st.Conn()); len(keys) != 1 || keys[0] != ids[0] {
+			if keys := test.OutboxKeys(t, st.Conn()); len(keys) != 1 || keys[0] != ids[0] {
 				t.Fatalf("outbox after the crash: %v", keys)
 			}
 			rec, err := st.Event(ctx, ids[0])
@@ -184,7 +130,7 @@ func TestActionStoppedAtEveryStepIsCompletedOnce(t *testing.T) {
 			if point == store.PointActionedPublished {
 				wantAcks, wantStored = 1, 0
 			}
-			if n := len(storedAcks(t, st.Conn())[ids[0]]); n != wantAcks {
+			if n := len(test.StoredAcks(t, st.Conn())[ids[0]]); n != wantAcks {
 				t.Fatalf("after a crash at %s: %d acknowledgements, want %d", point, n, wantAcks)
 			}
 
@@ -202,7 +148,7 @@ func TestActionStoppedAtEveryStepIsCompletedOnce(t *testing.T) {
 				t.Fatalf("record after completion: %+v %v", rec, err)
 			}
 			checkOneAckEach(t, st2, ids[:1])
-			if keys := outboxKeys(t, st2.Conn()); len(keys) != 0 {
+			if keys := test.OutboxKeys(t, st2.Conn()); len(keys) != 0 {
 				t.Fatalf("outbox after completion: %v", keys)
 			}
 			if n, err := act.Complete(ctx); n != 0 || err != nil {
@@ -347,7 +293,7 @@ func TestCompletersAndActionsRacing(t *testing.T) {
 	}
 	t.Logf("3 completers stored %d acknowledgements racing 2 operators over 20 events", stored)
 	checkOneAckEach(t, st, ids[:50])
-	if keys := outboxKeys(t, st.Conn()); len(keys) != 0 {
+	if keys := test.OutboxKeys(t, st.Conn()); len(keys) != 0 {
 		t.Fatalf("outbox after the race: %v", keys)
 	}
 }
