@@ -130,7 +130,7 @@ const maxActionTries = 10
 // finishes that caller's action and reports the event already actioned.
 func (a *Actioner) Action(ctx context.Context, id, by, note string, now time.Time) (subjects.EventRecord, bool, error) {
 	for range maxActionTries {
-		ent, _, err := a.s.indexEntry(ctx, id)
+		ent, entRev, err := a.s.indexEntry(ctx, id)
 		if err != nil {
 			return subjects.EventRecord{}, false, err
 		}
@@ -159,7 +159,7 @@ func (a *Actioner) Action(ctx context.Context, id, by, note string, now time.Tim
 		if err := a.point(PointActionedIntent); err != nil {
 			return subjects.EventRecord{}, false, err
 		}
-		rec, ours, _, err := a.finish(ctx, e, rev, false)
+		rec, ours, _, err := a.finish(ctx, e, rev, &revised{ent, entRev}, false)
 		return rec, ours, err
 	}
 	return subjects.EventRecord{}, false, fmt.Errorf("action event %s: another caller's outbox entry was still there after %d tries", id, maxActionTries)
@@ -232,15 +232,16 @@ func (a *Actioner) completeKey(ctx context.Context, id string) (bool, error) {
 	if e.EventID != id || e.IntegrationID == "" || e.DtActioned.IsZero() {
 		return false, fmt.Errorf("outbox entry %s at revision %d lacks its event id, integration id or time", id, kve.Revision())
 	}
-	_, _, stored, err := a.finish(ctx, e, kve.Revision(), true)
+	_, _, stored, err := a.finish(ctx, e, kve.Revision(), nil, true)
 	return stored, err
 }
 
-// finish runs steps 2 to 4 for outbox entry e stored at revision rev. It
+// finish runs steps 2 to 4 for outbox entry e stored at revision rev,
+// starting from the event's index entry known when the caller read it. It
 // returns the record, whether e actioned it, and whether this call stored
 // the acknowledgement. fromOutbox says the caller did not store e.
-func (a *Actioner) finish(ctx context.Context, e outboxEntry, rev uint64, fromOutbox bool) (rec subjects.EventRecord, ours, stored bool, err error) {
-	rec, ours, err = a.mark(ctx, e)
+func (a *Actioner) finish(ctx context.Context, e outboxEntry, rev uint64, known *revised, fromOutbox bool) (rec subjects.EventRecord, ours, stored bool, err error) {
+	rec, ours, err = a.mark(ctx, e, known)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// Aged out, or never indexed: there is nothing to acknowledge.
@@ -272,13 +273,26 @@ func (a *Actioner) finish(ctx context.Context, e outboxEntry, rev uint64, fromOu
 	return rec, true, stored, a.purge(ctx, e.EventID, rev)
 }
 
+// revised is an event's index entry and its KV revision.
+type revised struct {
+	ent indexEntry
+	rev uint64
+}
+
 // mark compare-and-sets the record of e's event to actioned as e says,
-// unless it is actioned already. ours reports whether the record is
-// actioned by e, by this call or an earlier one.
-func (a *Actioner) mark(ctx context.Context, e outboxEntry) (subjects.EventRecord, bool, error) {
+// unless it is actioned already, starting from known when not nil. ours
+// reports whether the record is actioned by e, by this call or an earlier
+// one.
+func (a *Actioner) mark(ctx context.Context, e outboxEntry, known *revised) (subjects.EventRecord, bool, error) {
 	for {
-		ent, rev, err := a.s.indexEntry(ctx, e.EventID)
-		if err != nil {
+		var (
+			ent indexEntry
+			rev uint64
+			err error
+		)
+		if known != nil {
+			ent, rev, known = known.ent, known.rev, nil
+		} else if ent, rev, err = a.s.indexEntry(ctx, e.EventID); err != nil {
 			return subjects.EventRecord{}, false, err
 		}
 		if ent.DtActioned != nil {
@@ -334,23 +348,26 @@ func (a *Actioner) publishAck(ctx context.Context, e outboxEntry, rec subjects.E
 	subject, msgID := a.s.subj.Actioned(e.IntegrationID), ActionedMsgID(e.EventID)
 	last := e.AckFloor
 	for try := range maxAckTries {
-		found := false
+		m := &nats.Msg{Subject: subject, Data: ce, Header: cloudEventHeader()}
+		ack, err := a.s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectLastSequencePerSubject(last))
+		if err == nil {
+			return !ack.Duplicate, nil
+		}
+		if !isConflict(err) {
+			return false, fmt.Errorf("publish %s: %w", subject, err)
+		}
+		// Stored above last since: perhaps this very acknowledgement.
+		var found bool
 		if found, last, err = a.findAck(ctx, subject, msgID, last); err != nil || found {
 			return false, err
 		}
-		m := &nats.Msg{Subject: subject, Data: ce, Header: cloudEventHeader()}
-		ack, err := a.s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectLastSequencePerSubject(last))
-		if isConflict(err) {
-			// A direct get may lag the leader; let it catch up.
-			if try > 0 {
-				time.Sleep(time.Duration(try) * 10 * time.Millisecond)
+		if try > 0 { // a direct get may lag the leader
+			select {
+			case <-time.After(time.Duration(try) * 10 * time.Millisecond):
+			case <-ctx.Done():
+				return false, ctx.Err()
 			}
-			continue
 		}
-		if err != nil {
-			return false, fmt.Errorf("publish %s: %w", subject, err)
-		}
-		return !ack.Duplicate, nil
 	}
 	return false, fmt.Errorf("acknowledgement of %s: %s changed under %d tries", e.EventID, subject, maxAckTries)
 }

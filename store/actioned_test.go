@@ -322,3 +322,18 @@ func TestCompleteReportsAnUnreadableOutboxEntry(t *testing.T) {
 	}
 	checkOneAckEach(t, st, ids[1:2])
 }
+
+// BenchmarkAction actions one event per iteration (events of three
+// integrations) with its acknowledgement: every step of the outbox.
+func BenchmarkAction(b *testing.B) {
+	st := openStore(b)
+	ids := storeEvents(b, st, b.N)
+	act := actioner(b, st)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, newly, err := act.Action(ctx, ids[i], "bench", "", time.Now()); err != nil || !newly {
+			b.Fatal(newly, err)
+		}
+	}
+}
