@@ -55,10 +55,11 @@ func restart(t testing.TB, st *store.Store) (*store.Store, *observer.ObservedLog
 	return st2, logs
 }
 
-// passDuplicateWindow shortens the duplicate window of INTEGRATION_EVENTS
-// to 100ms and returns once a message stored after every one before has
-// left it: a probe is published again until the stream stores it anew.
-func passDuplicateWindow(t testing.TB, nc *nats.Conn) {
+// shortenDuplicateWindow sets the duplicate window of INTEGRATION_EVENTS
+// to 100ms, the least the server takes. Call it before any message is
+// stored with a Nats-Msg-Id: the server re-arms its purge timer for a new
+// window only racily once it holds ids.
+func shortenDuplicateWindow(t testing.TB, nc *nats.Conn) {
 	t.Helper()
 	ctx := context.Background()
 	js, _ := jetstream.New(nc)
@@ -71,6 +72,15 @@ func passDuplicateWindow(t testing.TB, nc *nats.Conn) {
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// passDuplicateWindow returns once every message stored so far has left
+// the duplicate window: a probe is published again until the stream stores
+// it anew.
+func passDuplicateWindow(t testing.TB, nc *nats.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	js, _ := jetstream.New(nc)
 	probe := &nats.Msg{Subject: "integrations.mappings.window-probe", Data: []byte("probe")}
 	id := uuid.NewString()
 	if _, err := js.PublishMsg(ctx, probe, jetstream.WithMsgID(id)); err != nil {
@@ -165,11 +175,12 @@ func TestActionStoppedAtEveryStepIsCompletedOnce(t *testing.T) {
 
 // TestCompleteAfterTheDuplicateWindowStoresNoSecondAck completes actions
 // stopped after the acknowledgement and after the mark once the duplicate
-// window has passed, with other acknowledgements of the same integration
+// window (shortened to 100ms) has passed, with other acknowledgements of the same integration
 // stored in between: the one stored is found in the stream, the missing
 // one is stored, and every event has one.
 func TestCompleteAfterTheDuplicateWindowStoresNoSecondAck(t *testing.T) {
 	st := openStore(t)
+	shortenDuplicateWindow(t, st.Conn())
 	ids := storeEvents(t, st, 12) // ids[0], [3], [6], [9] are int-0's
 	ctx := context.Background()
 	now := time.Now()
@@ -205,6 +216,7 @@ func TestCompleteAfterTheDuplicateWindowStoresNoSecondAck(t *testing.T) {
 // each is stored by one writer only, and the outbox ends empty.
 func TestCompletersAndActionsRacing(t *testing.T) {
 	st := openStore(t)
+	shortenDuplicateWindow(t, st.Conn())
 	ids := storeEvents(t, st, 60)
 	ctx := context.Background()
 	now := time.Now()
@@ -232,32 +244,32 @@ func TestCompletersAndActionsRacing(t *testing.T) {
 		ackedBy[rec.ID]++
 		mu.Unlock()
 	}
-	for range 3 {
+	// race runs run on its own connection once start is closed.
+	race := func(run func(a *store.Actioner) error) {
 		s, _ := restart(t, st)
 		a := actioner(t, s, acked)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
+			errs <- run(a)
+		}()
+	}
+	for range 3 {
+		race(func(a *store.Actioner) error {
 			n, err := a.Complete(ctx)
 			mu.Lock()
 			stored += n
 			mu.Unlock()
-			errs <- err
-		}()
+			return err
+		})
 	}
 	for _, who := range []string{"bo", "cy"} {
-		s, _ := restart(t, st)
-		a := actioner(t, s, acked)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
+		race(func(a *store.Actioner) error {
 			for _, id := range ids[30:50] {
 				_, ok, err := a.Action(ctx, id, who, "", time.Now())
 				if err != nil {
-					errs <- err
-					return
+					return err
 				}
 				if ok {
 					mu.Lock()
@@ -265,8 +277,8 @@ func TestCompletersAndActionsRacing(t *testing.T) {
 					mu.Unlock()
 				}
 			}
-			errs <- nil
-		}()
+			return nil
+		})
 	}
 	close(start)
 	wg.Wait()
