@@ -73,6 +73,8 @@ func New(cfg Config, st *store.Store, logger *zap.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("operator config: %w", err)
 	}
+	// The actioned counter (integration_events_actioned_total) belongs in
+	// ActionerConfig.Acked: told once per acknowledgement stored.
 	act, err := st.Actioner(store.ActionerConfig{Encode: processor.ActionedAck})
 	if err != nil {
 		return nil, err
