@@ -66,10 +66,10 @@ func (c ActionerConfig) Validate() error {
 //     subject);
 //  2. compare-and-set the event record to actioned, unless it is
 //     actioned already (then by another entry: drop this one);
-//  3. store the acknowledgement unless one is above the ack floor,
-//     expecting the subject's last sequence to be the last one read, so
-//     two writers racing cannot both store it, whatever the duplicate
-//     window;
+//  3. store the acknowledgement expecting the subject's last sequence to
+//     be the ack floor; when it is not, look for it above the floor, and
+//     unless it is there try again expecting the last sequence read. Two
+//     writers racing cannot both store it, whatever the duplicate window;
 //  4. purge the outbox entry.
 //
 // Action runs the four steps; Complete runs steps 2 to 4 for every entry
