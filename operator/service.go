@@ -62,6 +62,7 @@ func (c Config) Validate() error {
 type Service struct {
 	cfg  Config
 	st   *store.Store
+	act  *store.Actioner
 	subj subjects.Subjects
 	log  *zap.SugaredLogger
 }
@@ -72,8 +73,19 @@ func New(cfg Config, st *store.Store, logger *zap.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("operator config: %w", err)
 	}
-	return &Service{cfg: cfg, st: st, subj: st.Subjects(), log: logger.Sugar()}, nil
+	// The actioned counter (integration_events_actioned_total) belongs in
+	// ActionerConfig.Acked: told once per acknowledgement stored.
+	act, err := st.Actioner(store.ActionerConfig{Encode: processor.ActionedAck})
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, st: st, act: act, subj: st.Subjects(), log: logger.Sugar()}, nil
 }
+
+// CompleteActions completes, until ctx ends, the actions a crash left
+// half done (store.Actioner.Run): at once, then every 30 seconds. Every
+// replica runs it.
+func (s *Service) CompleteActions(ctx context.Context) { s.act.Run(ctx) }
 
 // Ready returns nil when NATS is connected and the streams answer.
 func (s *Service) Ready(ctx context.Context) error { return s.st.Ping(ctx) }
@@ -234,7 +246,8 @@ func (s *Service) Event(ctx context.Context, req subjects.GetEventRequest, budge
 }
 
 // ActionEvents marks events as actioned by req.ActionedBy and publishes one
-// acknowledgement per event newly actioned. An event already actioned keeps
+// acknowledgement per event newly actioned, exactly once also across a
+// crash (store.Actioner). An event already actioned keeps
 // its first dtActioned and is reported under AlreadyActioned; an unknown id
 // under NotFound.
 func (s *Service) ActionEvents(ctx context.Context, req subjects.ActionEventsRequest, budget int) (subjects.ActionEventsResponse, error) {
@@ -253,26 +266,17 @@ func (s *Service) ActionEvents(ctx context.Context, req subjects.ActionEventsReq
 	resp := subjects.ActionEventsResponse{Actioned: []subjects.EventRecord{}, AlreadyActioned: []subjects.EventRecord{}, NotFound: []string{}}
 	now := time.Now().UTC()
 	for _, id := range ids {
-		rec, newly, err := s.st.MarkActioned(ctx, id, req.ActionedBy, req.Note, now)
+		rec, newly, err := s.act.Action(ctx, id, req.ActionedBy, req.Note, now)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			resp.NotFound = append(resp.NotFound, id)
-			continue
 		case err != nil:
 			return none, err
-		case !newly:
+		case newly:
+			resp.Actioned = append(resp.Actioned, rec)
+		default:
 			resp.AlreadyActioned = append(resp.AlreadyActioned, rec)
-			continue
 		}
-		ack := subjects.Actioned{EventID: rec.ID, EventName: rec.EventName, IntegrationID: rec.IntegrationID, ActionedBy: rec.ActionedBy, DtActioned: *rec.DtActioned, Note: rec.Note}
-		ce, err := processor.EncodeCloudEvent(processor.ActionedAckID(rec.ID).String(), subjects.ActionedType, rec.IntegrationID, ack.DtActioned, ack)
-		if err != nil {
-			return none, err
-		}
-		if err := s.st.PublishActioned(ctx, rec.IntegrationID, rec.ID, ce); err != nil {
-			return none, err
-		}
-		resp.Actioned = append(resp.Actioned, rec)
 	}
 	if len(resp.Actioned) > 0 {
 		s.log.Infow("events actioned", "count", len(resp.Actioned), "actionedBy", req.ActionedBy)

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -27,4 +28,14 @@ func DisabledEventID(integrationID string, episode int) uuid.UUID {
 // event eventID.
 func ActionedAckID(eventID string) uuid.UUID {
 	return uuid.NewSHA1(idNamespace, []byte("actioned\x00"+eventID))
+}
+
+// ActionedAck is the acknowledgement CloudEvent of rec, an actioned event
+// (its dtActioned set): a store.AckEncoder.
+func ActionedAck(rec subjects.EventRecord) ([]byte, error) {
+	if rec.DtActioned == nil {
+		return nil, fmt.Errorf("event %s is not actioned", rec.ID)
+	}
+	ack := subjects.Actioned{EventID: rec.ID, EventName: rec.EventName, IntegrationID: rec.IntegrationID, ActionedBy: rec.ActionedBy, DtActioned: *rec.DtActioned, Note: rec.Note}
+	return EncodeCloudEvent(ActionedAckID(rec.ID).String(), subjects.ActionedType, rec.IntegrationID, ack.DtActioned, ack)
 }

@@ -27,6 +27,9 @@ const (
 	// BucketMappings holds external mappings (subjects.ExternalMapping) by
 	// subjects.MappingKey, for runners to read with a plain KV get.
 	BucketMappings = "external_mappings"
+	// BucketActionedOutbox holds, by event id, each action until its
+	// acknowledgement is stored (Actioner).
+	BucketActionedOutbox = "integration_actioned_outbox"
 
 	// ConsumerPartitionPrefix names the durable consumer of each partition
 	// ("integration-events-p3"), and ConsumerUnpartitioned the one that

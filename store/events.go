@@ -72,13 +72,6 @@ func (s *Store) PublishEvent(ctx context.Context, ev StoredEvent) (uint64, error
 	return seq, nil
 }
 
-// PublishActioned stores the acknowledgement that event eventID was
-// actioned, de-duplicated so one event has one acknowledgement.
-func (s *Store) PublishActioned(ctx context.Context, integrationID, eventID string, cloudEvent []byte) error {
-	_, err := s.publish(ctx, s.subj.Actioned(integrationID), "actioned-"+eventID, cloudEvent, cloudEventHeader())
-	return err
-}
-
 // PublishCommand stores a command, de-duplicated by msgID.
 func (s *Store) PublishCommand(ctx context.Context, subject, msgID string, data []byte) (uint64, error) {
 	return s.publish(ctx, subject, msgID, data, nats.Header{"Content-Type": []string{"application/json"}})
@@ -136,36 +129,6 @@ func validKey(id string) bool {
 		}
 	}
 	return true
-}
-
-// MarkActioned marks event id as actioned by by at now. It returns the
-// record and whether this call actioned it; an event already actioned keeps
-// its first dtActioned. A concurrent caller loses the compare-and-set and is
-// told the event was already actioned.
-func (s *Store) MarkActioned(ctx context.Context, id, by, note string, now time.Time) (subjects.EventRecord, bool, error) {
-	for {
-		ent, rev, err := s.indexEntry(ctx, id)
-		if err != nil {
-			return subjects.EventRecord{}, false, err
-		}
-		if ent.DtActioned != nil {
-			return ent.record(nil), false, nil
-		}
-		t := now.UTC()
-		ent.DtActioned, ent.ActionedBy, ent.Note = &t, by, note
-		b, err := json.Marshal(ent)
-		if err != nil {
-			return subjects.EventRecord{}, false, err
-		}
-		_, err = s.index.Update(ctx, id, b, rev)
-		if isConflict(err) {
-			continue
-		}
-		if err != nil {
-			return subjects.EventRecord{}, false, fmt.Errorf("action event %s: %w", id, err)
-		}
-		return ent.record(nil), true, nil
-	}
 }
 
 // ListQuery selects events for ListEvents.

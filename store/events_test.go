@@ -115,8 +115,9 @@ func TestListEventsNeverScansTheWholeHistory(t *testing.T) {
 	st := openStore(t)
 	ids := storeEvents(t, st, 5000)
 	now := time.Now()
+	act := actioner(t, st)
 	for _, id := range ids[10:] {
-		if _, newly, err := st.MarkActioned(context.Background(), id, "t", "", now); err != nil || !newly {
+		if _, newly, err := act.Action(context.Background(), id, "t", "", now); err != nil || !newly {
 			t.Fatal(id, newly, err)
 		}
 	}
@@ -138,23 +139,24 @@ func TestListEventsNeverScansTheWholeHistory(t *testing.T) {
 	}
 }
 
-func TestMarkActionedKeepsTheFirstActioning(t *testing.T) {
+func TestActionKeepsTheFirstActioning(t *testing.T) {
 	st := openStore(t)
 	ids := storeEvents(t, st, 1)
+	act := actioner(t, st)
 	ctx := context.Background()
 	t1 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	rec, newly, err := st.MarkActioned(ctx, ids[0], "ana", "done", t1)
+	rec, newly, err := act.Action(ctx, ids[0], "ana", "done", t1)
 	if err != nil || !newly || !rec.DtActioned.Equal(t1) {
 		t.Fatalf("first: %+v %t %v", rec, newly, err)
 	}
-	rec, newly, err = st.MarkActioned(ctx, ids[0], "bo", "again", t1.Add(time.Hour))
+	rec, newly, err = act.Action(ctx, ids[0], "bo", "again", t1.Add(time.Hour))
 	if err != nil || newly || !rec.DtActioned.Equal(t1) || rec.ActionedBy != "ana" {
 		t.Fatalf("second: %+v %t %v", rec, newly, err)
 	}
-	if _, _, err := st.MarkActioned(ctx, "missing", "x", "", t1); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := act.Action(ctx, "missing", "x", "", t1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing: %v", err)
 	}
-	if _, _, err := st.MarkActioned(ctx, "bad id with spaces", "x", "", t1); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := act.Action(ctx, "bad id with spaces", "x", "", t1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("malformed id: %v", err)
 	}
 }

@@ -23,12 +23,13 @@ type Store struct {
 	runs       jetstream.Stream
 	events     jetstream.Stream
 	advisories jetstream.Stream
-	// counters, seen, index and members are the KV buckets.
+	// counters, seen, index, members, mappings and outbox are the KV buckets.
 	counters jetstream.KeyValue
 	seen     jetstream.KeyValue
 	index    jetstream.KeyValue
 	members  jetstream.KeyValue
 	mappings jetstream.KeyValue
+	outbox   jetstream.KeyValue
 }
 
 // Open creates or updates the streams and buckets (idempotently, so every
@@ -124,6 +125,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 		{&s.index, jetstream.KeyValueConfig{Bucket: BucketEvents, Description: "Events by id, with their actioned state.", TTL: cfg.EventRetention}},
 		{&s.members, jetstream.KeyValueConfig{Bucket: BucketMembers, Description: "Heartbeats of live processor replicas.", TTL: cfg.MemberTTL}},
 		{&s.mappings, jetstream.KeyValueConfig{Bucket: BucketMappings, Description: "External mappings by <externalSystem>.<m3terEntity>.<m3terId>.", History: 5}},
+		{&s.outbox, jetstream.KeyValueConfig{Bucket: BucketActionedOutbox, Description: "Actions whose acknowledgement may not be stored yet, by event id.", LimitMarkerTTL: outboxMarkerTTL}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage

@@ -16,37 +16,57 @@ import (
 	"time"
 )
 
+// built is one build of cmd/integration-events.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	buildsMu sync.Mutex
+	builds   = map[string]*built{}
 )
 
 // Binary builds cmd/integration-events once per test binary and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	return BinaryTags(t, "")
+}
+
+// BinaryTags is Binary built with the build tags tags (comma-separated),
+// such as "faultpoints", once per test binary and tags.
+func BinaryTags(t testing.TB, tags string) string {
+	t.Helper()
+	buildsMu.Lock()
+	b := builds[tags]
+	if b == nil {
+		b = &built{}
+		builds[tags] = b
+	}
+	buildsMu.Unlock()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "integration-events-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "integration-events")
+		b.path = filepath.Join(dir, "integration-events")
 		root, err := moduleRoot()
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/integration-events")
+		cmd := exec.Command("go", "build", "-tags", tags, "-o", b.path, "./cmd/integration-events")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build -tags %q: %v\n%s", tags, err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 func moduleRoot() (string, error) {
@@ -96,6 +116,13 @@ func StartServe(t testing.TB, dataDir, listen string, extra ...string) *Serve {
 // processes may run at once.
 func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...string) *Serve {
 	t.Helper()
+	return StartServeBinary(t, Binary(t), env, dataDir, listen, extra...)
+}
+
+// StartServeBinary is StartServeEnv running the binary bin, such as one
+// BinaryTags built.
+func StartServeBinary(t testing.TB, bin string, env []string, dataDir, listen string, extra ...string) *Serve {
+	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--nats-listen", listen, "--log-format", "json"}, extra...)
 	httpListen, given := "", false
 	for i, a := range extra {
@@ -113,7 +140,7 @@ func StartServeEnv(t testing.TB, env []string, dataDir, listen string, extra ...
 	if !given {
 		args = append(args, "--http-listen=")
 	}
-	cmd := exec.Command(Binary(t), args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(append(os.Environ(), "NATS_URL="), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -187,6 +214,17 @@ func (s *Serve) Kill() {
 	}
 	_ = syscall.Kill(s.PID(), syscall.SIGKILL)
 	<-s.exited
+}
+
+// WaitExit waits up to timeout for the process to end by itself and
+// returns how it ended (nil for exit 0).
+func (s *Serve) WaitExit(timeout time.Duration) error {
+	select {
+	case <-s.exited:
+		return s.err
+	case <-time.After(timeout):
+		return fmt.Errorf("serve pid %d still running after %s", s.PID(), timeout)
+	}
 }
 
 // Terminate sends SIGTERM and returns the exit error (nil for exit 0).

@@ -60,6 +60,9 @@ type service struct {
 	api      *operator.NATS
 	http     *operator.HTTP
 	log      *zap.Logger
+	// stopOutbox ends the outbox completer; outboxDone is closed after.
+	stopOutbox context.CancelFunc
+	outboxDone chan struct{}
 	// ClientURL is where clients reach the NATS server.
 	ClientURL string
 }
@@ -106,6 +109,11 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	}
 	ops, err := operator.New(operator.DefaultConfig(), s.st, log)
 	if err == nil {
+		// Actions a crash left half done are completed at start and then
+		// periodically, by every replica: racing is safe (store.Actioner).
+		octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopOutbox, s.outboxDone = cancel, make(chan struct{})
+		go func() { defer close(s.outboxDone); ops.CompleteActions(octx) }()
 		s.api, err = operator.NewNATS(nc, ops, log)
 	}
 	if err == nil && cfg.HTTP.Listen != "" {
@@ -138,6 +146,10 @@ func (s *service) Stop(ctx context.Context) {
 	}
 	if s.api != nil {
 		_ = s.api.Stop()
+	}
+	if s.stopOutbox != nil {
+		s.stopOutbox()
+		<-s.outboxDone
 	}
 	if s.pipeline != nil {
 		s.pipeline.Stop(ctx)
