@@ -16,8 +16,9 @@ import (
 // connected to, every stream's and bucket's messages and bytes, each
 // partition's lag and the replica holding it, the live replicas, the
 // integrations disabled now (the first MaxStatusDisabled) and the events
-// not actioned by event name. The server's URL, round trip and
-// reachability are the client's to fill.
+// not actioned by event name. The server is as the service's own
+// connection sees it; a client replaces the URL and round trip with its
+// own.
 //
 // Cost: about 40 requests to JetStream whatever the size, plus one watch
 // of integration_failures (every counter, as integrations.list: about
@@ -28,7 +29,7 @@ import (
 func (s *Service) Status(ctx context.Context, _ subjects.StatusRequest, _ int) (subjects.DeploymentStatus, error) {
 	var none subjects.DeploymentStatus
 	out := subjects.DeploymentStatus{Time: time.Now().UTC(), ServiceVersion: Version}
-	out.Server.Name, out.Server.Version = s.st.ServerInfo()
+	out.Server = s.st.ServerInfo()
 	var err error
 	if out.Streams, err = s.st.StreamStats(ctx); err != nil {
 		return none, err

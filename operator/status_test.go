@@ -80,8 +80,8 @@ func TestStatusOverNATSAndHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ServiceVersion != operator.Version || got.Server.Version == "" || got.Server.Reachable || got.Server.URL != "" {
-		t.Errorf("service %q, server %+v: the client fills url and reachable", got.ServiceVersion, got.Server)
+	if sv := got.Server; got.ServiceVersion != operator.Version || sv.Version == "" || !sv.Reachable || sv.URL != srv.ClientURL() || sv.RTTMillis <= 0 || sv.Error != "" {
+		t.Errorf("service %q, server %+v: want the service's own connection", got.ServiceVersion, sv)
 	}
 	if len(got.Replicas) != 2 || got.Replicas[0].ID != "replica-a" || !slices.Equal(got.Replicas[0].Partitions, []int{0, 2, 4, 6}) ||
 		got.Replicas[1].ID != "replica-b" || !slices.Equal(got.Replicas[1].Partitions, []int{1, 3, 5, 7}) {
@@ -119,6 +119,7 @@ func TestStatusOverNATSAndHTTP(t *testing.T) {
 		t.Fatalf("GET /api/status: %d %s", resp.StatusCode, body)
 	}
 	overHTTP.Time, got.Time = time.Time{}, time.Time{}
+	overHTTP.Server.RTTMillis, got.Server.RTTMillis = 0, 0
 	if !reflect.DeepEqual(overHTTP, got) {
 		t.Errorf("over HTTP:\n%+v\nover NATS:\n%+v", overHTTP, got)
 	}

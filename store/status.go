@@ -20,10 +20,19 @@ var statusStreams = []string{StreamRuns, StreamEvents, StreamCommands, StreamDea
 // statusBuckets are the buckets StreamStats reports, in its order.
 var statusBuckets = []string{BucketCounters, BucketEvents, BucketSeenRuns, BucketMembers, BucketMappings}
 
-// ServerInfo returns the name and version of the NATS server the store is
-// connected to.
-func (s *Store) ServerInfo() (name, version string) {
-	return s.nc.ConnectedServerName(), s.nc.ConnectedServerVersion()
+// ServerInfo returns the NATS server the store is connected to, as its
+// connection sees it: URL (credentials redacted), name, version and
+// round trip (one PING; Reachable is false and Error says why when it
+// fails).
+func (s *Store) ServerInfo() subjects.StatusServer {
+	out := subjects.StatusServer{URL: s.nc.ConnectedUrlRedacted(), Name: s.nc.ConnectedServerName(), Version: s.nc.ConnectedServerVersion()}
+	rtt, err := s.nc.RTT()
+	if err != nil {
+		out.Error = "round trip: " + err.Error()
+		return out
+	}
+	out.Reachable, out.RTTMillis = true, float64(rtt.Microseconds())/1000
+	return out
 }
 
 // StreamStats returns the messages, bytes and consumers of the service's

@@ -36,10 +36,11 @@ type DeploymentStatus struct {
 	NotActioned NotActionedStatus `json:"notActioned"`
 }
 
-// StatusServer is the NATS server. The service fills Name and Version
-// as its own connection sees them; a client fills URL, RTT and
-// Reachable from its connection, and Error when it could not reach the
-// service (the rest of the DeploymentStatus is then empty).
+// StatusServer is the NATS server as one connection sees it: the
+// service's in the status endpoint's reply; `integration-events status`
+// replaces URL and RTTMillis with its own, and when it could not reach the
+// server or the service, sets Error (and Reachable false when the server
+// itself did not answer), the rest of the DeploymentStatus then empty.
 type StatusServer struct {
 	URL       string `json:"url,omitempty"`
 	Reachable bool   `json:"reachable"`

@@ -199,17 +199,20 @@ func TestStatusSummarisesTheDeployment(t *testing.T) {
 
 func TestStatusOfAnUnreachableServerFails(t *testing.T) {
 	url := "nats://" + FreePort(t) // nothing listens there
-	st, _, err := statusJSON(t, url)
+	st, printed, err := statusJSON(t, url)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 		t.Fatalf("status --json of %s: %v, want a non-zero exit", url, err)
+	}
+	if strings.Contains(printed, `"streams"`) || strings.Contains(printed, `"notActioned"`) {
+		t.Errorf("status --json of an unreachable server prints counts:\n%s", printed)
 	}
 	if st.Server.Reachable || st.Server.URL != url || !strings.Contains(st.Server.Error, "connect to "+url) {
 		t.Errorf("server: %+v", st.Server)
 	}
 	out, err := exec.Command(Binary(t), "status", "--server", url).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "Server        "+url+"  unreachable: connect to "+url) ||
-		!strings.Contains(string(out), "error: NATS server "+url+" is unreachable") {
+		!strings.Contains(string(out), "error: NATS server unreachable: connect to "+url) {
 		t.Fatalf("status of %s: %v\n%s", url, err, out)
 	}
 }

@@ -38,11 +38,17 @@ func statusCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := fetchStatus(&cf)
 			out := cmd.OutOrStdout()
-			if asJSON {
-				if perr := printJSON(out, st); perr != nil {
+			if asJSON && err != nil {
+				// Only what was reached: no zero counts that read as real.
+				if perr := printJSON(out, struct {
+					Server subjects.StatusServer `json:"server"`
+				}{st.Server}); perr != nil {
 					return perr
 				}
 				return err
+			}
+			if asJSON {
+				return printJSON(out, st)
 			}
 			printStatus(out, st, colourful(out))
 			return err
@@ -53,33 +59,34 @@ func statusCmd() *cobra.Command {
 	return cmd
 }
 
-// fetchStatus calls the status endpoint and fills in the server as this
-// client sees it. On an error the status still says what was reached.
+// fetchStatus calls the status endpoint and puts this client's view of the
+// server (URL, round trip) in its place. On an error the status holds the
+// server only, saying what was reached.
 func fetchStatus(cf *clientFlags) (subjects.DeploymentStatus, error) {
 	st := subjects.DeploymentStatus{Server: subjects.StatusServer{URL: cf.server}}
 	reached := false
 	err := cf.call(subjects.EndpointStatus, func(ctx context.Context, c *operator.Client) error {
 		nc := c.Conn()
 		reached = true
-		st.Server.URL = nc.ConnectedUrlRedacted()
-		st.Server.Name, st.Server.Version = nc.ConnectedServerName(), nc.ConnectedServerVersion()
+		sv := &st.Server
+		sv.URL, sv.Name, sv.Version = nc.ConnectedUrlRedacted(), nc.ConnectedServerName(), nc.ConnectedServerVersion()
 		rtt, err := nc.RTT()
 		if err != nil {
-			return fmt.Errorf("round trip to %s: %w", st.Server.URL, err)
+			return fmt.Errorf("round trip to %s: %w", sv.URL, err)
 		}
-		st.Server.Reachable, st.Server.RTTMillis = true, float64(rtt.Microseconds())/1000
+		sv.Reachable, sv.RTTMillis = true, float64(rtt.Microseconds())/1000
 		got, err := c.Status(ctx)
 		if err != nil {
 			return err
 		}
-		got.Server.URL, got.Server.Reachable, got.Server.RTTMillis = st.Server.URL, true, st.Server.RTTMillis
+		got.Server.URL, got.Server.Reachable, got.Server.RTTMillis = sv.URL, true, sv.RTTMillis
 		st = got
 		return nil
 	})
 	if err != nil {
 		st.Server.Error = err.Error()
 		if !reached {
-			return st, fmt.Errorf("NATS server %s is unreachable: %w", cf.server, err)
+			err = fmt.Errorf("NATS server unreachable: %w", err)
 		}
 	}
 	return st, err
