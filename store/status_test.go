@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -256,14 +258,19 @@ func TestDisabledIntegrationsAreBoundedAndCounted(t *testing.T) {
 	}
 }
 
-// BenchmarkCountEvents counts 1,000,000 events of 100,000 integrations,
+// BenchmarkCountEvents counts STATUS_BENCH_EVENTS events (default
+// 100,000; storing 1,000,000 takes minutes) of up to 100,000 integrations,
 // MaxStatusActionedRead of them actioned: the stored counts come from the
 // server's subject index, the actioned ones from reading every
 // acknowledgement and its index entry.
 func BenchmarkCountEvents(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("STATUS_BENCH_EVENTS")); err == nil && v >= subjects.MaxStatusActionedRead {
+		n = v
+	}
 	st := openStore(b)
 	ctx := context.Background()
-	const n, integrations, actioned = 1_000_000, 100_000, subjects.MaxStatusActionedRead
+	integrations, actioned := min(n/10, 100_000), subjects.MaxStatusActionedRead
 	next := func(i int, body bool) store.StoredEvent {
 		ev := store.StoredEvent{ID: fmt.Sprintf("ev-%07d", i), Kind: subjects.Kinds[i%len(subjects.Kinds)], IntegrationID: fmt.Sprintf("int-%06d", i%integrations), Time: time.Unix(int64(i), 0)}
 		if body {
@@ -311,8 +318,37 @@ func BenchmarkCountEvents(b *testing.B) {
 		for _, name := range subjects.EventNames() {
 			stored, acted = stored+c.Stored[name], acted+c.Actioned[name]
 		}
-		if stored != n || acted != actioned || c.ActionedRead != actioned {
+		if stored != uint64(n) || acted != uint64(actioned) || c.ActionedRead != actioned {
 			b.Fatalf("%+v", c)
 		}
 	}
+	b.ReportMetric(float64(n), "events")
+}
+
+// BenchmarkDisabledIntegrations lists the disabled integrations among
+// STATUS_BENCH_INTEGRATIONS (default 10,000), 1% of them disabled: every
+// counter is read, as integrations.list reads them.
+func BenchmarkDisabledIntegrations(b *testing.B) {
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("STATUS_BENCH_INTEGRATIONS")); err == nil && v >= 100 {
+		n = v
+	}
+	st := openStore(b)
+	ids := make([]string, n)
+	failures, disabled := map[string]int{}, map[string]bool{}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("int-%06d", i)
+		if i%100 == 0 {
+			failures[ids[i]], disabled[ids[i]] = 20+i%7, true
+		}
+	}
+	putCounters(b, st, ids, failures, disabled)
+	b.ResetTimer()
+	for b.Loop() {
+		cs, total, err := st.DisabledIntegrations(context.Background(), subjects.MaxStatusDisabled)
+		if err != nil || total != n/100 || len(cs) != min(n/100, subjects.MaxStatusDisabled) {
+			b.Fatal(len(cs), total, err)
+		}
+	}
+	b.ReportMetric(float64(n), "integrations")
 }
