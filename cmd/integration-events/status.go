@@ -23,7 +23,7 @@ const statusWidth = 100
 
 // statusDisabledShown is how many disabled integrations the text lists;
 // --json lists subjects.MaxStatusDisabled.
-const statusDisabledShown = 5
+const statusDisabledShown = 3
 
 func statusCmd() *cobra.Command {
 	var cf clientFlags
@@ -101,8 +101,8 @@ func colourful(w io.Writer) bool {
 	return isatty.IsTerminal(f.Fd())
 }
 
-// printStatus writes st as aligned text: about 21 lines for 8 partitions,
-// one replica and one disabled integration. Colour marks what needs an
+// printStatus writes st as aligned text: for 8 partitions and one
+// replica, 21 lines with one disabled integration, 24 at most. Colour marks what needs an
 // operator (lag, disabled integrations, events not actioned) when colour
 // is true.
 func printStatus(w io.Writer, st subjects.DeploymentStatus, colour bool) {
@@ -184,7 +184,7 @@ func printStreams(w io.Writer, all []subjects.StreamStatus) {
 }
 
 // partitionsPerRow is how many partitions one row of the lag table shows.
-const partitionsPerRow = 12
+const partitionsPerRow = 10
 
 // printPartitions writes the lag table: a column per partition, rows of
 // partitionsPerRow.
@@ -200,19 +200,27 @@ func printPartitions(w io.Writer, parts []subjects.PartitionStatus, reps []subje
 			fmt.Fprintf(&lines[i], "%-13s", h)
 		}
 		for _, p := range row {
-			fmt.Fprintf(&lines[0], " %6d", p.Partition)
-			fmt.Fprintf(&lines[1], " %s", paint(fmt.Sprintf("%6s", humanize.Comma(int64(p.Pending))), p.Pending > 0))
-			fmt.Fprintf(&lines[2], " %s", paint(fmt.Sprintf("%6d", p.AckPending), p.AckPending > 0))
+			fmt.Fprintf(&lines[0], " %7d", p.Partition)
+			fmt.Fprintf(&lines[1], " %s", paint(fmt.Sprintf("%7s", lagCount(p.Pending)), p.Pending > 0))
+			fmt.Fprintf(&lines[2], " %s", paint(fmt.Sprintf("%7s", lagCount(uint64(p.AckPending))), p.AckPending > 0))
 			r := orDash(letter[p.Replica])
 			if p.Missing {
 				r = "none"
 			}
-			fmt.Fprintf(&lines[3], " %6s", r)
+			fmt.Fprintf(&lines[3], " %7s", r)
 		}
 		for _, l := range lines {
 			fmt.Fprintln(w, l.String())
 		}
 	}
+}
+
+// lagCount fits n in a lag column of 7: 999,999, then 1.0M.
+func lagCount(n uint64) string {
+	if n < 1_000_000 {
+		return humanize.Comma(int64(n))
+	}
+	return fmt.Sprintf("%.1fM", float64(n)/1e6)
 }
 
 // replicaLetter names the i-th replica in the lag table: a to z, then r27...
