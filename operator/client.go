@@ -95,8 +95,8 @@ func (c *Client) CreateExternalMapping(ctx context.Context, req subjects.CreateE
 	return resp, c.call(ctx, subjects.EndpointMappingsCreate, req, &resp)
 }
 
-// Status calls status: the deployment summary as the service sees it
-// (the server's URL, round trip and reachability are the caller's).
+// Status calls status: the deployment summary, its server as the
+// service's own connection sees it.
 func (c *Client) Status(ctx context.Context) (subjects.DeploymentStatus, error) {
 	var resp subjects.DeploymentStatus
 	return resp, c.call(ctx, subjects.EndpointStatus, subjects.StatusRequest{}, &resp)
