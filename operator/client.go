@@ -31,6 +31,10 @@ func NewClient(nc *nats.Conn, subj subjects.Subjects) *Client {
 	return &Client{nc: nc, subj: subj}
 }
 
+// Conn returns the client's NATS connection, for a caller that reports on
+// it (the server's URL and round trip).
+func (c *Client) Conn() *nats.Conn { return c.nc }
+
 // ListEvents calls events.list. PageSize 0 is left out of the request, so
 // the service's default applies.
 func (c *Client) ListEvents(ctx context.Context, req subjects.ListEventsRequest) (subjects.ListEventsResponse, error) {
@@ -89,6 +93,13 @@ func (c *Client) ListExternalMappings(ctx context.Context, req subjects.ListExte
 func (c *Client) CreateExternalMapping(ctx context.Context, req subjects.CreateExternalMappingRequest) (subjects.ExternalMapping, error) {
 	var resp subjects.ExternalMapping
 	return resp, c.call(ctx, subjects.EndpointMappingsCreate, req, &resp)
+}
+
+// Status calls status: the deployment summary, its server as the
+// service's own connection sees it.
+func (c *Client) Status(ctx context.Context) (subjects.DeploymentStatus, error) {
+	var resp subjects.DeploymentStatus
+	return resp, c.call(ctx, subjects.EndpointStatus, subjects.StatusRequest{}, &resp)
 }
 
 func (c *Client) call(ctx context.Context, endpoint string, req, resp any) error {

@@ -286,6 +286,7 @@ func (h *HTTP) routes() http.Handler {
 	})
 	api("GET /api/external-mappings", h.listMappings)
 	api("POST /api/external-mappings", h.createMapping)
+	api("GET /api/status", h.status)
 	if h.cfg.Routes != nil {
 		h.cfg.Routes(mux, h)
 	}
@@ -596,6 +597,14 @@ func (h *HTTP) listIntegrations(r *http.Request, _ string) (any, error) {
 		return nil, err
 	}
 	return h.svc.ListIntegrations(r.Context(), subjects.ListIntegrationsRequest{PageSize: size, NextToken: token}, h.cfg.MaxReplyBytes)
+}
+
+// status serves GET /api/status.
+func (h *HTTP) status(r *http.Request, _ string) (any, error) {
+	if _, err := query(r); err != nil {
+		return nil, err
+	}
+	return h.svc.Status(r.Context(), subjects.StatusRequest{}, h.cfg.MaxReplyBytes)
 }
 
 // getRun serves GET /api/runs/{integrationId}/{runId}.

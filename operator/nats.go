@@ -40,7 +40,7 @@ func NewNATS(nc *nats.Conn, svc *Service, logger *zap.Logger) (*NATS, error) {
 	ms, err := micro.AddService(nc, micro.Config{
 		Name:        subjects.ServiceName,
 		Version:     Version,
-		Description: "Integration error events: list, get and action events; list, show and enable integrations; read runs back; list and create external mappings.",
+		Description: "Integration error events: list, get and action events; list, show and enable integrations; read runs back; list and create external mappings; summarise the deployment's status.",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("micro service: %w", err)
@@ -60,6 +60,7 @@ func NewNATS(nc *nats.Conn, svc *Service, logger *zap.Logger) (*NATS, error) {
 		{subjects.EndpointRunsGet, handle(svc.Run)},
 		{subjects.EndpointMappingsList, n.listMappings},
 		{subjects.EndpointMappingsCreate, handle(svc.CreateExternalMapping)},
+		{subjects.EndpointStatus, handle(svc.Status)},
 	}
 	for _, ep := range endpoints {
 		if err := g.AddEndpoint(strings.ReplaceAll(ep.name, ".", "-"), n.handler(ep.name, ep.h), micro.WithEndpointSubject(ep.name)); err != nil {

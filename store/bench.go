@@ -145,19 +145,16 @@ func (s *Store) Baseline(ctx context.Context, n int, next func(i int) RawMsg) (p
 }
 
 // Backlog is how many outcomes and enables the partition consumers have not
-// yet had acknowledged: pending delivery plus delivered but unacknowledged.
+// yet had acknowledged: pending delivery plus delivered but unacknowledged
+// (PartitionLag summed).
 func (s *Store) Backlog(ctx context.Context) (uint64, error) {
+	parts, err := s.PartitionLag(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("backlog: %w", err)
+	}
 	var n uint64
-	for p := range s.cfg.Partitions {
-		c, err := s.runs.Consumer(ctx, ConsumerPartitionPrefix+strconv.Itoa(p))
-		if err != nil {
-			return 0, fmt.Errorf("backlog of partition %d: %w", p, err)
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("backlog of partition %d: %w", p, err)
-		}
-		n += info.NumPending + uint64(info.NumAckPending)
+	for _, p := range parts {
+		n += p.Pending + uint64(p.AckPending)
 	}
 	return n, nil
 }

@@ -15,7 +15,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), benchCmd(), eventsCmd(), integrationsCmd(), runsCmd(), mappingsCmd())
+	root.AddCommand(serveCmd(), demoCmd(), benchCmd(), eventsCmd(), integrationsCmd(), runsCmd(), mappingsCmd(), statusCmd())
 	return root
 }
 
