@@ -13,23 +13,8 @@ import (
 
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/subjects"
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 )
-
-type clientFlags struct {
-	server string
-	root   string
-}
-
-func (f *clientFlags) add(cmd *cobra.Command) {
-	def := os.Getenv("NATS_URL")
-	if def == "" {
-		def = "nats://127.0.0.1:4222"
-	}
-	cmd.PersistentFlags().StringVar(&f.server, "server", def, "NATS server of the operator API (default $NATS_URL)")
-	cmd.PersistentFlags().StringVar(&f.root, "subject-root", subjects.DefaultRoot, "root token of every subject")
-}
 
 // call connects, runs f with a client of the operator API and closes the
 // connection. An error reply reads "endpoint: 404 message".
@@ -38,9 +23,9 @@ func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.C
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(f.server, nats.Name("integration-events-cli"), nats.Timeout(5*time.Second))
+	nc, err := f.connect()
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", f.server, err)
+		return err
 	}
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), operator.DefaultClientTimeout)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/console"
+	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
@@ -23,6 +24,11 @@ type serviceConfig struct {
 	Pipeline   processor.Config
 	// HTTP is the HTTP API; HTTP.Listen empty leaves it off.
 	HTTP operator.HTTPConfig
+	// NATSUsers turns on authentication on the embedded server.
+	NATSUsers []natsauth.User
+	// NATSCreds is the embedded server's certificate, key and client CA, or
+	// with NATSURL the client's (with its credentials).
+	NATSCreds natsauth.Client
 }
 
 // service is a running processor: an optional embedded server, the
@@ -51,15 +57,31 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	s := &service{log: log}
 	opts := []nats.Option{nats.Name("integration-events"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	if cfg.NATSURL == "" {
-		srv, err := store.StartServer(store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir})
+		scfg := store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir,
+			TLSCert: cfg.NATSCreds.TLSCert, TLSKey: cfg.NATSCreds.TLSKey, TLSCA: cfg.NATSCreds.TLSCA}
+		if len(cfg.NATSUsers) > 0 {
+			users, err := natsauth.ForServer(cfg.NATSUsers, cfg.Store.Subjects)
+			if err != nil {
+				return nil, err
+			}
+			scfg.Users, scfg.Nkeys = users.Users, users.Nkeys
+			opts = append(opts, nats.UserInfo(users.Internal.User, users.Internal.Password))
+		}
+		srv, err := store.StartServer(scfg)
 		if err != nil {
 			return nil, err
 		}
 		s.srv = srv
 		s.ClientURL = srv.ClientURL()
+		// In-process: no TCP, and the server asks no TLS of it.
 		opts = append(opts, nats.InProcessServer(srv))
 	} else {
 		s.ClientURL = cfg.NATSURL
+		copts, err := cfg.NATSCreds.Options()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, copts...)
 	}
 	nc, err := nats.Connect(s.ClientURL, opts...)
 	if err != nil {
