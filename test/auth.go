@@ -114,3 +114,8 @@ func ConnectAs(t testing.TB, url string, opts ...nats.Option) (*nats.Conn, *Viol
 func (u AuthUsers) As(user string) []nats.Option {
 	return []nats.Option{nats.UserInfo(user, u.Passwords[user]), nats.CustomInboxPrefix("_INBOX_" + user)}
 }
+
+// containsFold reports whether s holds sub, ignoring case.
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -320,6 +322,33 @@ func TestNATSRolesEnforcedByTheServer(t *testing.T) {
 		}
 		if got := storedWith(t, admin, store.StreamEvents, ".sec-d"); len(got) != 0 {
 			t.Errorf("INTEGRATION_EVENTS holds the operator's event: %q", got)
+		}
+	})
+
+	t.Run("client commands", func(t *testing.T) {
+		pw := users.Passwords[UserOperator]
+		// natscli's flags; the inbox prefix defaults to _INBOX_<user>.
+		out, err := cli(t, "integrations", "show", "sec-a", "--server", s.URL, "--user", UserOperator, "--password", pw)
+		if err != nil || !strings.Contains(out, `"integrationId": "sec-a"`) {
+			t.Errorf("integrations show --user: %v\n%s", err, out)
+		}
+		// natscli's variables.
+		cmd := exec.Command(Binary(t), "events", "list", "--integration", "sec-b", "--json")
+		cmd.Env = append(os.Environ(), "NATS_URL="+s.URL, "NATS_USER="+UserOperator, "NATS_PASSWORD="+pw)
+		b, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(b), eventID) {
+			t.Errorf("events list with NATS_USER and NATS_PASSWORD: %v\n%s", err, b)
+		}
+		// The shared inbox is refused to an operator.
+		if out, err := cli(t, "integrations", "show", "sec-a", "--server", s.URL, "--user", UserOperator, "--password", pw, "--inbox-prefix", "_INBOX"); err == nil {
+			t.Errorf("the operator read a reply on _INBOX:\n%s", out)
+		}
+		out, err = cli(t, "integrations", "show", "sec-a", "--server", s.URL, "--user", UserOperator, "--password", pw, "--token", "fake-token")
+		if err == nil || !strings.Contains(out, "user and token given together") || strings.Contains(out, pw) {
+			t.Errorf("--user with --token: %v\n%s", err, out)
+		}
+		if out, err := cli(t, "integrations", "show", "sec-a", "--server", s.URL, "--user", UserOperator, "--password", "fake-wrong"); err == nil || !strings.Contains(strings.ToLower(out), "authorization violation") {
+			t.Errorf("wrong password: %v\n%s", err, out)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/integration-events/integration-events/console"
@@ -56,6 +57,7 @@ func (s *service) HTTPAddr() string {
 func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*service, error) {
 	s := &service{log: log}
 	opts := []nats.Option{nats.Name("integration-events"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	var connectURL string
 	if cfg.NATSURL == "" {
 		scfg := store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir,
 			TLSCert: cfg.NATSCreds.TLSCert, TLSKey: cfg.NATSCreds.TLSKey, TLSCA: cfg.NATSCreds.TLSCA}
@@ -73,17 +75,19 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		}
 		s.srv = srv
 		s.ClientURL = srv.ClientURL()
-		// In-process: no TCP, and the server asks no TLS of it.
+		// In-process: no TCP, and the server asks no TLS of it; a tls://
+		// URL would make the client insist on TLS all the same.
 		opts = append(opts, nats.InProcessServer(srv))
+		connectURL = strings.Replace(s.ClientURL, "tls://", "nats://", 1)
 	} else {
-		s.ClientURL = cfg.NATSURL
+		s.ClientURL, connectURL = cfg.NATSURL, cfg.NATSURL
 		copts, err := cfg.NATSCreds.Options()
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, copts...)
 	}
-	nc, err := nats.Connect(s.ClientURL, opts...)
+	nc, err := nats.Connect(connectURL, opts...)
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("connect to %s: %w", s.ClientURL, err)

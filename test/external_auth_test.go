@@ -1,0 +1,106 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+)
+
+// startExternal starts a JetStream server on a free loopback port with
+// opts' authentication and TLS, as an operations team's server would be.
+func startExternal(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
+	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
+	opts.JetStream, opts.StoreDir = true, t.TempDir()
+	opts.MaxPayload, opts.NoLog, opts.NoSigs = store.MaxPayload, true, true
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		t.Fatal("external server not ready")
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return s
+}
+
+// TestServeAgainstAnExternalServerWithCredentials runs serve --nats-url
+// with each usual client credential against servers that require it, and
+// checks an outcome is processed.
+func TestServeAgainstAnExternalServerWithCredentials(t *testing.T) {
+	certs := WriteCerts(t)
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := kp.Seed()
+	pub, _ := kp.PublicKey()
+	seedFile := filepath.Join(t.TempDir(), "proc.nk")
+	if err := os.WriteFile(seedFile, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsConfig, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CaFile: certs.CA, Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Users and nkeys, over TLS with client certificates.
+	users := startExternal(t, &server.Options{
+		Users:     []*server.User{{Username: "proc", Password: "fake-proc-secret"}},
+		Nkeys:     []*server.NkeyUser{{Nkey: pub}},
+		TLS:       true,
+		TLSConfig: tlsConfig, TLSVerify: true, TLSTimeout: 2,
+	})
+	tlsFlags := []string{"--nats-tls-cert", certs.ClientCert, "--nats-tls-key", certs.ClientKey, "--nats-tls-ca", certs.CA}
+	tokens := startExternal(t, &server.Options{Authorization: "fake-token-secret"})
+
+	for i, tc := range []struct {
+		name string
+		url  string
+		env  []string
+		args []string
+		as   []nats.Option
+	}{
+		{"user and password from the environment, TLS", users.ClientURL(), []string{"INTEGRATION_EVENTS_NATS_USER=proc", "INTEGRATION_EVENTS_NATS_PASSWORD=fake-proc-secret"}, tlsFlags,
+			[]nats.Option{nats.UserInfo("proc", "fake-proc-secret"), nats.ClientCert(certs.ClientCert, certs.ClientKey), nats.RootCAs(certs.CA)}},
+		{"nkey seed, TLS", users.ClientURL(), nil, append([]string{"--nats-nkey", seedFile}, tlsFlags...),
+			[]nats.Option{nats.UserInfo("proc", "fake-proc-secret"), nats.ClientCert(certs.ClientCert, certs.ClientKey), nats.RootCAs(certs.CA)}},
+		{"token", tokens.ClientURL(), nil, []string{"--nats-token", "fake-token-secret"}, []nats.Option{nats.Token("fake-token-secret")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := StartServeEnv(t, tc.env, t.TempDir(), FreePort(t), append([]string{"--nats-url", tc.url}, tc.args...)...)
+			defer s.Kill()
+			nc, _ := ConnectAs(t, tc.url, tc.as...)
+			id := fmt.Sprintf("ext-%d", i)
+			Publish(t, nc, workload.Failed(id, "ext-run-1", subjects.StagePerform, 502))
+			WaitCounter(t, nc, id, Streak(1, false))
+		})
+	}
+
+	// Without the credential the server wants, serve does not start, and
+	// says why without the secret.
+	out, err := cli(t, "serve", "--data-dir", t.TempDir(), "--http-listen=", "--nats-url", tokens.ClientURL(), "--nats-token", "fake-wrong-token")
+	if err == nil {
+		t.Fatalf("serve with a wrong token started:\n%s", out)
+	}
+	if !containsFold(out, "authorization violation") || containsFold(out, "fake-wrong-token") {
+		t.Errorf("serve with a wrong token:\n%s", out)
+	}
+	out, err = cli(t, "serve", "--data-dir", t.TempDir(), "--http-listen=", "--nats-url", tokens.ClientURL(), "--nats-token", "fake-token-secret", "--nats-user", "proc")
+	if err == nil || !containsFold(out, "user and token given together") {
+		t.Errorf("serve with --nats-user and --nats-token: %v\n%s", err, out)
+	}
+	out, err = cli(t, "serve", "--data-dir", t.TempDir(), "--http-listen=", "--nats-listen", FreePort(t), "--nats-user", "proc")
+	if err == nil || !containsFold(out, "are for a --nats-url server") {
+		t.Errorf("serve embedded with --nats-user: %v\n%s", err, out)
+	}
+}
