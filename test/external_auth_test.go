@@ -10,6 +10,7 @@ import (
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
@@ -103,4 +104,67 @@ func TestServeAgainstAnExternalServerWithCredentials(t *testing.T) {
 	if err == nil || !containsFold(out, "are for a --nats-url server") {
 		t.Errorf("serve embedded with --nats-user: %v\n%s", err, out)
 	}
+}
+
+// TestServeWithACredsFile runs serve --nats-url --nats-creds against a
+// server in operator (JWT) mode: the .creds file holds a user JWT its
+// account signed, and the user's seed.
+func TestServeWithACredsFile(t *testing.T) {
+	op, _ := nkeys.CreateOperator()
+	opPub, _ := op.PublicKey()
+	opJWT, err := jwt.NewOperatorClaims(opPub).Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opClaims, err := jwt.DecodeOperatorClaims(opJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := nkeys.CreateAccount()
+	accPub, _ := acc.PublicKey()
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	accJWT, err := ac.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, _ := nkeys.CreateUser()
+	userPub, _ := user.PublicKey()
+	userSeed, _ := user.Seed()
+	uc := jwt.NewUserClaims(userPub)
+	uc.IssuerAccount = accPub
+	userJWT, err := uc.Encode(acc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := jwt.FormatUserConfig(userJWT, userSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credsFile := filepath.Join(t.TempDir(), "proc.creds")
+	if err := os.WriteFile(credsFile, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// JetStream needs a system account.
+	sys, _ := nkeys.CreateAccount()
+	sysPub, _ := sys.PublicKey()
+	sysJWT, err := jwt.NewAccountClaims(sysPub).Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := &server.MemAccResolver{}
+	for pub, j := range map[string]string{accPub: accJWT, sysPub: sysJWT} {
+		if err := resolver.Store(pub, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startExternal(t, &server.Options{TrustedOperators: []*jwt.OperatorClaims{opClaims}, AccountResolver: resolver, SystemAccount: sysPub})
+
+	if _, err := nats.Connect(srv.ClientURL()); err == nil {
+		t.Fatal("the operator-mode server let an anonymous client in")
+	}
+	StartServe(t, t.TempDir(), FreePort(t), "--nats-url", srv.ClientURL(), "--nats-creds", credsFile)
+	nc, _ := ConnectAs(t, srv.ClientURL(), nats.UserCredentials(credsFile))
+	Publish(t, nc, workload.Failed("ext-creds", "ext-creds-1", subjects.StagePerform, 502))
+	WaitCounter(t, nc, "ext-creds", Streak(1, false))
 }
