@@ -339,9 +339,17 @@ func TestNATSRolesEnforcedByTheServer(t *testing.T) {
 		if err != nil || !strings.Contains(string(b), eventID) {
 			t.Errorf("events list with NATS_USER and NATS_PASSWORD: %v\n%s", err, b)
 		}
-		// The shared inbox is refused to an operator.
-		if out, err := cli(t, "integrations", "show", "sec-a", "--server", s.URL, "--user", UserOperator, "--password", pw, "--inbox-prefix", "_INBOX"); err == nil {
-			t.Errorf("the operator read a reply on _INBOX:\n%s", out)
+		// The shared inbox is refused to an operator, and the API to a
+		// runner: each fails at once, naming the violation.
+		for _, args := range [][]string{
+			{"--user", UserOperator, "--password", pw, "--inbox-prefix", "_INBOX"},
+			{"--user", UserRunner, "--password", users.Passwords[UserRunner]},
+		} {
+			start := time.Now()
+			out, err := cli(t, append([]string{"integrations", "show", "sec-a", "--server", s.URL}, args...)...)
+			if err == nil || !containsFold(out, "permissions violation") || time.Since(start) > 10*time.Second {
+				t.Errorf("%q: %v after %s\n%s", args, err, time.Since(start), out)
+			}
 		}
 		out, err = cli(t, "integrations", "show", "sec-a", "--server", s.URL, "--user", UserOperator, "--password", pw, "--token", "fake-token")
 		if err == nil || !strings.Contains(out, "user and token given together") || strings.Contains(out, pw) {

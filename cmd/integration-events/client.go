@@ -13,6 +13,7 @@ import (
 
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 )
 
@@ -23,17 +24,18 @@ func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.C
 	if err != nil {
 		return err
 	}
-	nc, err := f.connect()
+	ctx, nc, done, err := f.session()
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), operator.DefaultClientTimeout)
-	defer cancel()
+	defer done()
 	if err := fn(ctx, operator.NewClient(nc, subj)); err != nil {
 		var oe *operator.Error
 		if errors.As(err, &oe) {
 			return fmt.Errorf("%s: %w", endpoint, err)
+		}
+		if denied := context.Cause(ctx); errors.Is(denied, nats.ErrPermissionViolation) {
+			return fmt.Errorf("%s: %w", endpoint, denied)
 		}
 		return err
 	}
