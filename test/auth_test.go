@@ -14,8 +14,10 @@ import (
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 )
 
 // forged is in every payload a test publishes where its role may not: a
@@ -359,4 +361,94 @@ func TestNATSRolesEnforcedByTheServer(t *testing.T) {
 			t.Errorf("wrong password: %v\n%s", err, out)
 		}
 	})
+}
+
+// TestConsumerCreateRepublishesAnywhere is why no role but admin may create
+// consumers: a user allowed the JetStream API and its own inbox, and no
+// publish at all, creates a push consumer on INTEGRATION_EVENTS whose
+// deliver subject is a disable command someone listens to, and JetStream
+// republishes an event there, where INTEGRATION_COMMANDS stores it. Should
+// a NATS release stop this, the test fails and consumer creation can be
+// given back to subscribers.
+func TestConsumerCreateRepublishesAnywhere(t *testing.T) {
+	perms := &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: []string{"$JS.API.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX_eve.>"}},
+	}
+	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Users: []*server.User{
+		{Username: "adm", Password: "fake-adm"}, {Username: "eve", Password: "fake-eve", Permissions: perms},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	admin, _ := ConnectAs(t, srv.ClientURL(), nats.UserInfo("adm", "fake-adm"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The deployment's streams, as serve creates them.
+	if _, err := store.Open(ctx, admin, store.DefaultConfig(), zap.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	subj := subjects.Default()
+	ajs, _ := jetstream.New(admin)
+	if _, err := ajs.Publish(ctx, subj.Event(subjects.KindPerform, "victim"), []byte(`{"id":"`+forged+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	scheduler, err := admin.SubscribeSync(subj.Disable("victim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	eve, ev := ConnectAs(t, srv.ClientURL(), nats.UserInfo("eve", "fake-eve"), nats.CustomInboxPrefix("_INBOX_eve"))
+	js, _ := jetstream.New(eve)
+	if _, err := js.CreateOrUpdateConsumer(ctx, store.StreamEvents, jetstream.ConsumerConfig{
+		Durable: "eve", DeliverSubject: subj.Disable("victim"), FilterSubject: subj.Events(), AckPolicy: jetstream.AckNonePolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := scheduler.NextMsg(10 * time.Second)
+	if err != nil {
+		t.Fatalf("no republished event reached the disable subject: %v", err)
+	}
+	if !strings.Contains(string(m.Data), forged) {
+		t.Fatalf("the disable subject got %q", m.Data)
+	}
+	if len(ev.All()) != 0 {
+		t.Errorf("eve's errors: %v", ev.All())
+	}
+	CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if got := storedWith(t, admin, store.StreamCommands, ".victim"); len(got) != 1 {
+			return fmt.Errorf("INTEGRATION_COMMANDS holds %q", got)
+		}
+		return nil
+	})
+}
+
+// TestServeRefusesBadNATSSecurityFlags: a bad users file or a flag for the
+// wrong kind of server stops serve at start with a message that names the
+// problem, and never the password.
+func TestServeRefusesBadNATSSecurityFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/users.yaml"
+	if err := os.WriteFile(bad, []byte("users:\n  - {name: run1, password: fake-leak-me, role: runer}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--nats-auth", bad}, `user "run1": unknown role "runer"`},
+		{[]string{"--nats-auth", dir + "/missing.yaml"}, "--nats-auth: open"},
+		{[]string{"--nats-auth", bad, "--nats-url", "nats://127.0.0.1:1"}, "--nats-auth configures the embedded server"},
+		{[]string{"--nats-tls-cert", dir + "/c.pem"}, "needs --nats-tls-cert and --nats-tls-key"},
+		{[]string{"--nats-password", "fake-leak-me"}, "are for a --nats-url server"},
+		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-password", "fake-leak-me"}, "a password without a user"},
+	} {
+		out, err := cli(t, append([]string{"serve", "--data-dir", t.TempDir(), "--nats-listen", FreePort(t), "--http-listen="}, tc.args...)...)
+		if err == nil || !strings.Contains(out, tc.says) || strings.Contains(out, "fake-leak-me") {
+			t.Errorf("serve %q: %v\n%s\nwant %q, without the password", tc.args, err, out, tc.says)
+		}
+	}
 }
