@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -450,5 +451,27 @@ func TestServeRefusesBadNATSSecurityFlags(t *testing.T) {
 		if err == nil || !strings.Contains(out, tc.says) || strings.Contains(out, "fake-leak-me") {
 			t.Errorf("serve %q: %v\n%s\nwant %q, without the password", tc.args, err, out, tc.says)
 		}
+	}
+}
+
+// TestDemoWithNATSAuth: the demo plays its script with users on its
+// embedded server, which then refuses anonymous clients and serves an
+// operator.
+func TestDemoWithNATSAuth(t *testing.T) {
+	users := WriteAuthUsers(t)
+	d := StartDemo(t, "--pace", "2ms", "--nats-auth", users.File)
+	d.WaitScriptDone(60 * time.Second)
+	m := regexp.MustCompile(`embedded NATS at (nats://127\.0\.0\.1:[0-9]+)`).FindStringSubmatch(d.Output())
+	if m == nil {
+		t.Fatalf("no NATS URL in the demo's output:\n%s", d.Output())
+	}
+	if _, err := nats.Connect(m[1]); err == nil {
+		t.Error("the demo's server let an anonymous client in")
+	}
+	op, _ := ConnectAs(t, m[1], users.As(UserOperator)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if page, err := API(op).ListEvents(ctx, subjects.ListEventsRequest{}); err != nil || len(page.Data) == 0 {
+		t.Errorf("operator's events list on the demo: %v, %d events", err, len(page.Data))
 	}
 }

@@ -44,7 +44,14 @@ type service struct {
 	log      *zap.Logger
 	// ClientURL is where clients reach the NATS server.
 	ClientURL string
+	// internal authenticates as the processor on an embedded server with
+	// users; nil without them.
+	internal []nats.Option
 }
+
+// InternalOptions authenticate a connection to the embedded server as the
+// processor's internal user (none without --nats-auth).
+func (s *service) InternalOptions() []nats.Option { return s.internal }
 
 // HTTPAddr is the address the HTTP API listens on, "" when it is off.
 func (s *service) HTTPAddr() string {
@@ -67,7 +74,8 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 				return nil, err
 			}
 			scfg.Users, scfg.Nkeys = users.Users, users.Nkeys
-			opts = append(opts, nats.UserInfo(users.Internal.User, users.Internal.Password))
+			s.internal = []nats.Option{nats.UserInfo(users.Internal.User, users.Internal.Password)}
+			opts = append(opts, s.internal...)
 		}
 		srv, err := store.StartServer(scfg)
 		if err != nil {
