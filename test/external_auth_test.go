@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,11 @@ func TestServeAgainstAnExternalServerWithCredentials(t *testing.T) {
 	}
 	if !containsFold(out, "authorization violation") || containsFold(out, "fake-wrong-token") {
 		t.Errorf("serve with a wrong token:\n%s", out)
+	}
+	// A password in the URL is not printed either.
+	out, err = cli(t, "serve", "--data-dir", t.TempDir(), "--http-listen=", "--nats-url", strings.Replace(users.ClientURL(), "://", "://proc:fake-url-secret@", 1)+","+tokens.ClientURL())
+	if err == nil || containsFold(out, "fake-url-secret") || !containsFold(out, "[REDACTED]") {
+		t.Errorf("serve with a password in --nats-url: %v\n%s", err, out)
 	}
 	out, err = cli(t, "serve", "--data-dir", t.TempDir(), "--http-listen=", "--nats-url", tokens.ClientURL(), "--nats-token", "fake-token-secret", "--nats-user", "proc")
 	if err == nil || !containsFold(out, "user and token given together") {

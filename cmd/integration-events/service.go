@@ -10,6 +10,7 @@ import (
 	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -42,7 +43,8 @@ type service struct {
 	api      *operator.NATS
 	http     *operator.HTTP
 	log      *zap.Logger
-	// ClientURL is where clients reach the NATS server.
+	// ClientURL is where clients reach the NATS server, with any user and
+	// password in --nats-url redacted: it is logged.
 	ClientURL string
 	// internal authenticates as the processor on an embedded server with
 	// users; nil without them.
@@ -88,7 +90,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		opts = append(opts, nats.InProcessServer(srv))
 		connectURL = strings.Replace(s.ClientURL, "tls://", "nats://", 1)
 	} else {
-		s.ClientURL, connectURL = cfg.NATSURL, cfg.NATSURL
+		s.ClientURL, connectURL = shownURLs(cfg.NATSURL), cfg.NATSURL
 		copts, err := cfg.NATSCreds.Options()
 		if err != nil {
 			return nil, err
@@ -162,4 +164,14 @@ func (s *service) close() {
 		s.srv.Shutdown()
 		s.srv.WaitForShutdown()
 	}
+}
+
+// shownURLs is a comma-separated list of server URLs with their user names
+// and passwords redacted.
+func shownURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, u := range parts {
+		parts[i] = redact.URL(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
 }
