@@ -67,3 +67,17 @@ func TestNATSTLSOnTheEmbeddedServer(t *testing.T) {
 		t.Errorf("integrations show without a client certificate worked:\n%s", out)
 	}
 }
+
+// TestNATSTLSWithoutClientCertificates: with a certificate and key but no
+// CA, the embedded server takes any TLS client and still refuses plain text.
+func TestNATSTLSWithoutClientCertificates(t *testing.T) {
+	certs := WriteCerts(t)
+	s := StartServe(t, t.TempDir(), FreePort(t), "--nats-tls-cert", certs.ServerCert, "--nats-tls-key", certs.ServerKey)
+	plainTextRefused(t, s.Listen)
+	nc, _ := ConnectAs(t, s.URL, nats.RootCAs(certs.CA))
+	if !nc.TLSRequired() {
+		t.Error("the connection is not TLS")
+	}
+	Publish(t, nc, workload.Failed("tls-b", "tls-run-1", subjects.StagePerform, 502))
+	WaitCounter(t, nc, "tls-b", Streak(1, false))
+}
