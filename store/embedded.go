@@ -33,6 +33,14 @@ type ServerConfig struct {
 	// MaxPayload is the largest message the server accepts, in bytes;
 	// 0 means MaxPayload (8 MiB).
 	MaxPayload int32
+	// Users and Nkeys turn on authentication: clients must be one of them
+	// (natsauth.ForServer builds them). None: anyone may connect.
+	Users []*server.User
+	Nkeys []*server.NkeyUser
+	// TLSCert and TLSKey (PEM files) turn on TLS on the client port: plain
+	// text clients are refused; the in-process connection is exempt.
+	// TLSCA (PEM) makes clients present a certificate it signed.
+	TLSCert, TLSKey, TLSCA string
 }
 
 // StartServer starts an embedded NATS server with JetStream and waits until
@@ -66,6 +74,11 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		NoSigs:     true,
 		NoLog:      !cfg.Logs,
 		HTTPPort:   0,
+		Users:      cfg.Users,
+		Nkeys:      cfg.Nkeys,
+	}
+	if err := cfg.tls(opts); err != nil {
+		return nil, err
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -82,4 +95,23 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		return nil, errors.New("embedded server did not become ready in 30s")
 	}
 	return s, nil
+}
+
+// tls sets the TLS options of opts from the certificate files.
+func (cfg ServerConfig) tls(opts *server.Options) error {
+	if cfg.TLSCert == "" && cfg.TLSKey == "" && cfg.TLSCA == "" {
+		return nil
+	}
+	if cfg.TLSCert == "" || cfg.TLSKey == "" {
+		return errors.New("embedded server TLS needs both a certificate and a key")
+	}
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{
+		CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA, Verify: cfg.TLSCA != "",
+	})
+	if err != nil {
+		return fmt.Errorf("embedded server TLS: %w", err)
+	}
+	opts.TLS, opts.TLSConfig, opts.TLSVerify = true, tc, cfg.TLSCA != ""
+	opts.TLSTimeout = 2
+	return nil
 }

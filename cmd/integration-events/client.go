@@ -17,20 +17,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-type clientFlags struct {
-	server string
-	root   string
-}
-
-func (f *clientFlags) add(cmd *cobra.Command) {
-	def := os.Getenv("NATS_URL")
-	if def == "" {
-		def = "nats://127.0.0.1:4222"
-	}
-	cmd.PersistentFlags().StringVar(&f.server, "server", def, "NATS server of the operator API (default $NATS_URL)")
-	cmd.PersistentFlags().StringVar(&f.root, "subject-root", subjects.DefaultRoot, "root token of every subject")
-}
-
 // call connects, runs f with a client of the operator API and closes the
 // connection. An error reply reads "endpoint: 404 message".
 func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.Client) error) error {
@@ -38,17 +24,18 @@ func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.C
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(f.server, nats.Name("integration-events-cli"), nats.Timeout(5*time.Second))
+	ctx, nc, done, err := f.session()
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", f.server, err)
+		return err
 	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), operator.DefaultClientTimeout)
-	defer cancel()
+	defer done()
 	if err := fn(ctx, operator.NewClient(nc, subj)); err != nil {
 		var oe *operator.Error
 		if errors.As(err, &oe) {
 			return fmt.Errorf("%s: %w", endpoint, err)
+		}
+		if denied := context.Cause(ctx); errors.Is(denied, nats.ErrPermissionViolation) {
+			return fmt.Errorf("%s: %w", endpoint, denied)
 		}
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/config"
+	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
@@ -34,6 +35,8 @@ type demoOptions struct {
 	keep   bool
 	exit   bool
 	listen string
+	// authFile is --nats-auth: users on the demo's embedded server.
+	authFile string
 	// listenGiven: the address was asked for, so it is not swapped for a
 	// free one when taken.
 	listenGiven bool
@@ -60,6 +63,7 @@ func demoCmd() *cobra.Command {
 	f.DurationVar(&opts.pace, "pace", 40*time.Millisecond, "pause after each simulated failed run")
 	f.BoolVar(&opts.keep, "keep", false, "keep the temporary data directory")
 	f.BoolVar(&opts.exit, "exit", false, "exit after the script instead of serving the console until Ctrl-C")
+	f.StringVar(&opts.authFile, "nats-auth", "", "YAML users file for the embedded server, as serve's (the demo's runners connect as the processor)")
 	f.StringVar(&opts.listen, "http-listen", "127.0.0.1:8080", "address of the console and the HTTP API, on loopback; when the default is taken a free port is used; empty turns it off")
 	config.AddFlag(f)
 	return cmd
@@ -75,6 +79,11 @@ func runDemo(ctx context.Context, out io.Writer, opts demoOptions) error {
 	}
 	cfg := serviceConfig{NATSListen: "127.0.0.1:-1", DataDir: dir, Store: store.DefaultConfig(), Pipeline: processor.DefaultConfig(),
 		HTTP: operator.HTTPConfig{Listen: opts.listen}, DrainTimeout: 10 * time.Second}
+	if opts.authFile != "" {
+		if cfg.NATSUsers, err = natsauth.ReadFile(opts.authFile); err != nil {
+			return fmt.Errorf("--nats-auth: %w", err)
+		}
+	}
 	if opts.listen != "" {
 		if err := cfg.HTTP.Validate(); errors.Is(err, operator.ErrNoToken) {
 			return fmt.Errorf("the demo serves its console without a token, so on loopback only: --http-listen 127.0.0.1:PORT, not %s", opts.listen)
@@ -100,7 +109,7 @@ func runDemo(ctx context.Context, out io.Writer, opts demoOptions) error {
 		defer cancel()
 		svc.Stop(sctx)
 	}()
-	nc, err := nats.Connect(svc.ClientURL)
+	nc, err := nats.Connect(svc.ClientURL, svc.InternalOptions()...)
 	if err != nil {
 		return err
 	}

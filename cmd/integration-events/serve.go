@@ -25,6 +25,7 @@ func serveCmd() *cobra.Command {
 		logLevel  string
 		token     string
 		tokenFile string
+		natsFlags natsServeFlags
 	)
 	cfg.Store = store.DefaultConfig()
 	cfg.Pipeline = processor.DefaultConfig()
@@ -48,6 +49,9 @@ func serveCmd() *cobra.Command {
 			if cfg.Store.Subjects, err = subjects.New(root); err != nil {
 				return err
 			}
+			if err := natsFlags.apply(&cfg); err != nil {
+				return err
+			}
 			if cfg.HTTP.Tokens, err = httpTokens(token, tokenFile); err != nil {
 				return err
 			}
@@ -67,7 +71,8 @@ func serveCmd() *cobra.Command {
 			log.Sugar().Infow("integration-events ready",
 				"nats", svc.ClientURL, "embedded", cfg.NATSURL == "", "dataDir", cfg.DataDir,
 				"subjectRoot", root, "disableAfter", cfg.Pipeline.DisableAfter, "eventRetention", cfg.Store.EventRetention,
-				"http", svc.HTTPAddr(), "httpTokens", len(cfg.HTTP.Tokens), "config", cmd.Flag(config.FlagName).Value.String())
+				"http", svc.HTTPAddr(), "httpTokens", len(cfg.HTTP.Tokens), "config", cmd.Flag(config.FlagName).Value.String(),
+				"natsUsers", len(cfg.NATSUsers), "natsTLS", cfg.NATSCreds.TLSCert != "")
 			<-ctx.Done()
 			log.Info("stopping: finishing in-flight messages")
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
@@ -81,6 +86,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the embedded server's JetStream files")
 	f.StringVar(&cfg.NATSURL, "nats-url", "", "connect to this NATS server or cluster instead of embedding one")
 	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "client address of the embedded server")
+	natsFlags.add(f)
 	f.IntVar(&cfg.Pipeline.DisableAfter, "disable-after", cfg.Pipeline.DisableAfter, "successive failures that disable an integration")
 	f.StringVar(&root, "subject-root", subjects.DefaultRoot, "root token of every subject")
 	f.DurationVar(&cfg.Store.EventRetention, "event-retention", cfg.Store.EventRetention, "how long events are kept")

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/integration-events/integration-events/console"
+	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -25,6 +28,11 @@ type serviceConfig struct {
 	HTTP operator.HTTPConfig
 	// DrainTimeout bounds a stop's finishing of what is in flight.
 	DrainTimeout time.Duration
+	// NATSUsers turns on authentication on the embedded server.
+	NATSUsers []natsauth.User
+	// NATSCreds is the embedded server's certificate, key and client CA, or
+	// with NATSURL the client's (with its credentials).
+	NATSCreds natsauth.Client
 }
 
 // Validate reports the first setting that cannot work or that contradicts
@@ -63,9 +71,17 @@ type service struct {
 	// stopOutbox ends the outbox completer; outboxDone is closed after.
 	stopOutbox context.CancelFunc
 	outboxDone chan struct{}
-	// ClientURL is where clients reach the NATS server.
+	// ClientURL is where clients reach the NATS server, with any user and
+	// password in --nats-url redacted: it is logged.
 	ClientURL string
+	// internal authenticates as the processor on an embedded server with
+	// users; nil without them.
+	internal []nats.Option
 }
+
+// InternalOptions authenticate a connection to the embedded server as the
+// processor's internal user (none without --nats-auth).
+func (s *service) InternalOptions() []nats.Option { return s.internal }
 
 // HTTPAddr is the address the HTTP API listens on, "" when it is off.
 func (s *service) HTTPAddr() string {
@@ -78,18 +94,38 @@ func (s *service) HTTPAddr() string {
 func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*service, error) {
 	s := &service{log: log}
 	opts := []nats.Option{nats.Name("integration-events"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	var connectURL string
 	if cfg.NATSURL == "" {
-		srv, err := store.StartServer(store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir, Log: log})
+		scfg := store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir, Log: log,
+			TLSCert: cfg.NATSCreds.TLSCert, TLSKey: cfg.NATSCreds.TLSKey, TLSCA: cfg.NATSCreds.TLSCA}
+		if len(cfg.NATSUsers) > 0 {
+			users, err := natsauth.ForServer(cfg.NATSUsers, cfg.Store.Subjects)
+			if err != nil {
+				return nil, err
+			}
+			scfg.Users, scfg.Nkeys = users.Users, users.Nkeys
+			s.internal = []nats.Option{nats.UserInfo(users.Internal.User, users.Internal.Password)}
+			opts = append(opts, s.internal...)
+		}
+		srv, err := store.StartServer(scfg)
 		if err != nil {
 			return nil, err
 		}
 		s.srv = srv
 		s.ClientURL = srv.ClientURL()
+		// In-process: no TCP, and the server asks no TLS of it; a tls://
+		// URL would make the client insist on TLS all the same.
 		opts = append(opts, nats.InProcessServer(srv))
+		connectURL = strings.Replace(s.ClientURL, "tls://", "nats://", 1)
 	} else {
-		s.ClientURL = cfg.NATSURL
+		s.ClientURL, connectURL = shownURLs(cfg.NATSURL), cfg.NATSURL
+		copts, err := cfg.NATSCreds.Options()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, copts...)
 	}
-	nc, err := nats.Connect(s.ClientURL, opts...)
+	nc, err := nats.Connect(connectURL, opts...)
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("connect to %s: %w", s.ClientURL, err)
@@ -179,4 +215,14 @@ func (s *service) close() {
 		s.srv.Shutdown()
 		s.srv.WaitForShutdown()
 	}
+}
+
+// shownURLs is a comma-separated list of server URLs with their user names
+// and passwords redacted.
+func shownURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, u := range parts {
+		parts[i] = redact.URL(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
 }
