@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -64,7 +65,13 @@ type Service struct {
 	st   *store.Store
 	subj subjects.Subjects
 	log  *zap.SugaredLogger
+	// metrics counts events actioned; nil counts nothing.
+	metrics *metrics.Metrics
 }
+
+// SetMetrics makes the service count the events it actions in m. Call it
+// before serving.
+func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns the service over st.
 func New(cfg Config, st *store.Store, logger *zap.Logger) (*Service, error) {
@@ -272,6 +279,7 @@ func (s *Service) ActionEvents(ctx context.Context, req subjects.ActionEventsReq
 		if err := s.st.PublishActioned(ctx, rec.IntegrationID, rec.ID, ce); err != nil {
 			return none, err
 		}
+		s.metrics.Actioned(1)
 		resp.Actioned = append(resp.Actioned, rec)
 	}
 	if len(resp.Actioned) > 0 {

@@ -147,19 +147,34 @@ func (s *Store) Baseline(ctx context.Context, n int, next func(i int) RawMsg) (p
 // Backlog is how many outcomes and enables the partition consumers have not
 // yet had acknowledged: pending delivery plus delivered but unacknowledged.
 func (s *Store) Backlog(ctx context.Context) (uint64, error) {
+	counts, err := s.PartitionBacklog(ctx)
 	var n uint64
-	for p := range s.cfg.Partitions {
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
+}
+
+// PartitionBacklog is Backlog of each partition, by partition number, its
+// consumers read at once.
+func (s *Store) PartitionBacklog(ctx context.Context) ([]uint64, error) {
+	counts := make([]uint64, s.cfg.Partitions)
+	err := readAtOnce(len(counts), func(p int) error {
 		c, err := s.runs.Consumer(ctx, ConsumerPartitionPrefix+strconv.Itoa(p))
 		if err != nil {
-			return 0, fmt.Errorf("backlog of partition %d: %w", p, err)
+			return fmt.Errorf("backlog of partition %d: %w", p, err)
 		}
 		info, err := c.Info(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("backlog of partition %d: %w", p, err)
+			return fmt.Errorf("backlog of partition %d: %w", p, err)
 		}
-		n += info.NumPending + uint64(info.NumAckPending)
+		counts[p] = info.NumPending + uint64(info.NumAckPending)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	return counts, nil
 }
 
 // StreamCount returns how many messages stream holds on subjects matching

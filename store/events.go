@@ -158,7 +158,7 @@ func (s *Store) MarkActioned(ctx context.Context, id, by, note string, now time.
 			return subjects.EventRecord{}, false, err
 		}
 		_, err = s.index.Update(ctx, id, b, rev)
-		if isConflict(err) {
+		if s.casConflict(err) {
 			continue
 		}
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
 )
 
 // envPrefix prefixes the environment variable of every flag.
@@ -43,7 +44,16 @@ func bindEnv(cmd *cobra.Command) error {
 	return err
 }
 
+// newLogger returns a logger writing to stderr in format: "json", "console",
+// or "auto", which is console when stderr (where the log goes) is a
+// terminal and JSON otherwise, for a log collector.
 func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {
+	if format == "auto" {
+		format = "json"
+		if term.IsTerminal(int(os.Stderr.Fd())) {
+			format = "console"
+		}
+	}
 	var cfg zap.Config
 	switch format {
 	case "json":
@@ -56,7 +66,7 @@ func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {
 		cfg = zap.NewDevelopmentConfig()
 		cfg.DisableStacktrace = true
 	default:
-		return nil, fmt.Errorf("log format %q: want json or console", format)
+		return nil, fmt.Errorf("log format %q: want auto, json or console", format)
 	}
 	cfg.Level = zap.NewAtomicLevelAt(level)
 	return cfg.Build()

@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/console"
+	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
@@ -71,16 +73,20 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.close()
 		return nil, err
 	}
+	m := newMetrics()
+	s.st.SetMetrics(m)
 	if s.pipeline, err = processor.NewPipeline(cfg.Pipeline, s.st, log); err != nil {
 		s.close()
 		return nil, err
 	}
+	s.pipeline.SetMetrics(m)
 	if err := s.pipeline.Start(ctx); err != nil {
 		s.close()
 		return nil, err
 	}
 	ops, err := operator.New(operator.DefaultConfig(), s.st, log)
 	if err == nil {
+		ops.SetMetrics(m)
 		s.api, err = operator.NewNATS(nc, ops, log)
 	}
 	if err == nil && cfg.HTTP.Listen != "" {
@@ -91,6 +97,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		}
 		httpCfg := cfg.HTTP
 		httpCfg.Routes = con.Register
+		httpCfg.Metrics = m.Handler()
 		if s.http, err = operator.NewHTTP(httpCfg, ops, log); err == nil {
 			err = s.http.Start()
 		}
@@ -118,6 +125,17 @@ func (s *service) Stop(ctx context.Context) {
 		s.pipeline.Stop(ctx)
 	}
 	s.close()
+}
+
+// newMetrics returns the service's metrics, with every label value the
+// processor can use made at zero.
+func newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Labels{
+		Statuses:          []string{string(subjects.StatusSucceeded), string(subjects.StatusFailed)},
+		Destinations:      processor.Destinations(),
+		EventNames:        subjects.EventNames(),
+		DeadLetterReasons: processor.DeadLetterReasons,
+	})
 }
 
 func (s *service) close() {
