@@ -97,10 +97,10 @@ func (c *Config) Validate() error {
 // instead (apply.go). A message that cannot be applied stalls its
 // partition, never the other partitions.
 type Pipeline struct {
-	cfg   Config
-	st    *store.Store
-	subj  subjects.Subjects
-	log   *zap.SugaredLogger
+	cfg  Config
+	st   *store.Store
+	subj subjects.Subjects
+	log  *zap.SugaredLogger
 	// metrics counts what the pipeline applies; nil counts nothing.
 	metrics *metrics.Metrics
 	id      string
@@ -268,7 +268,9 @@ func (p *Pipeline) deadLetter(ctx context.Context, m store.Msg, reason error) er
 }
 
 // deliveryFields are msgFields of a delivery.
-func (p *Pipeline) deliveryFields(d *store.Delivery, kv ...any) []any { return p.msgFields(d.Msg, kv...) }
+func (p *Pipeline) deliveryFields(d *store.Delivery, kv ...any) []any {
+	return p.msgFields(d.Msg, kv...)
+}
 
 // msgFields are the fields of a log line about a stored message, then kv:
 // its subject, redacted (an integration id may hold a credential, which
