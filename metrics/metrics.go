@@ -26,7 +26,7 @@ const Other = "other"
 // integration_events_processing_seconds. The service applies an outcome in
 // about 1 ms (p50) and 25 to 50 ms (p99) under load, and a retried step or a
 // backlog takes seconds: the buckets are dense from 0.5 ms to 100 ms, so the
-// 25 ms latency target is a bound, and reach 60 s, past the default ack wait,
+// 25 ms latency target is a bound, and reach 60 s, ten default ack waits,
 // so a stalled partition shows as such rather than as +Inf.
 var ProcessingBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
