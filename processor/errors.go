@@ -1,6 +1,11 @@
 package processor
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/integration-events/integration-events/store"
+)
 
 // Sentinel errors of the processor, besides subjects' bad-input classes.
 var (
@@ -14,3 +19,13 @@ var (
 	// its max deliveries.
 	ErrUndelivered = errors.New("not acknowledged within max deliveries")
 )
+
+// undelivered is the reason a message JetStream stopped delivering is
+// dead-lettered; it is ErrUndelivered.
+type undelivered store.MaxDeliveries
+
+func (u undelivered) Error() string {
+	return fmt.Sprintf("not acknowledged after %d deliveries to consumer %s; JetStream stopped delivering it", u.Deliveries, u.Consumer)
+}
+
+func (u undelivered) Is(target error) bool { return target == ErrUndelivered }

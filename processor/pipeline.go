@@ -239,7 +239,7 @@ func (p *Pipeline) rejectMalformed(d *store.Delivery) {
 // step kept failing; if that step later succeeds, the message is applied too
 // and the record says what happened on the way.
 func (p *Pipeline) deadLetterUndelivered(d *store.Delivery, a store.MaxDeliveries, m store.Msg) {
-	reason := fmt.Errorf("%w: not acknowledged after %d deliveries to consumer %s; JetStream stopped delivering it", ErrUndelivered, a.Deliveries, a.Consumer)
+	reason := undelivered(a)
 	if m.Subject == "" {
 		m.Subject = "(gone from " + store.StreamRuns + ")"
 	}
