@@ -13,9 +13,10 @@ import (
 // one. They are read from the raw message, before admission, so each is
 // bounded and replaced by redact.Marker when it holds what looks like a
 // credential: Admit refuses such an id, and the log must not keep it.
-// runId is read only when the line is written.
+// Both are worked out only when the line is written: a debug line that is
+// not costs no JSON decoding and no screening.
 func outcomeFields(integrationID string, data []byte) []any {
-	return []any{"integrationId", safeID(integrationID), zap.Stringer("runId", rawRunID(data))}
+	return []any{zap.Stringer("integrationId", rawID(integrationID)), zap.Stringer("runId", rawRunID(data))}
 }
 
 // admittedFields are outcomeFields of an admitted outcome, whose ids are
@@ -35,6 +36,11 @@ func (r rawRunID) String() string {
 	_ = json.Unmarshal(r, &v)
 	return safeID(v.RunID)
 }
+
+// rawID is an id as received, shown as safeID.
+type rawID string
+
+func (r rawID) String() string { return safeID(string(r)) }
 
 // safeID is an id fit for a log line.
 func safeID(id string) string {
