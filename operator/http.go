@@ -120,6 +120,10 @@ type HTTPConfig struct {
 	// with api's Tokens, and may set its own Content-Security-Policy. A
 	// path neither routes is a JSON 404.
 	Routes func(mux *http.ServeMux, api *HTTP)
+	// Metrics, when set, is served at GET /metrics, behind Tokens like the
+	// API: Prometheus sends one as a bearer token (authorization in its
+	// scrape config).
+	Metrics http.Handler
 }
 
 func (c *HTTPConfig) setDefaults() {
@@ -161,7 +165,7 @@ func IsLoopback(host string) bool {
 // GET /api/events/{id}, POST /api/events/actioned, GET /api/integrations,
 // GET /api/integrations/{id}, POST /api/integrations/{id}/enable,
 // GET /api/runs/{integrationId}/{runId}, GET /api/external-mappings,
-// POST /api/external-mappings, and the probes GET /healthz and GET /readyz. Errors are {"message": ...} with
+// POST /api/external-mappings, the probes GET /healthz and GET /readyz, and GET /metrics when HTTPConfig.Metrics is set. Errors are {"message": ...} with
 // 400, 401, 403, 404 or 503 (500 for a fault of the service).
 type HTTP struct {
 	cfg    HTTPConfig
@@ -289,6 +293,13 @@ func (h *HTTP) routes() http.Handler {
 	api("GET /api/status", h.status)
 	if h.cfg.Routes != nil {
 		h.cfg.Routes(mux, h)
+	}
+	if h.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := h.authorize(w, r); ok {
+				h.cfg.Metrics.ServeHTTP(w, r)
+			}
+		}))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -431,18 +442,9 @@ func (s *statusRecorder) WriteHeader(status int) {
 // loopback only, as Validate holds). It writes f's reply or error.
 func (h *HTTP) authenticated(f func(*http.Request, string) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who := LocalIdentity
-		if len(h.tokens) > 0 {
-			var ok bool
-			if who, ok = h.Identify(r); !ok {
-				msg := "a bearer token is required: Authorization: Bearer <token>"
-				if r.Header.Get("Authorization") != "" {
-					msg = "the bearer token is not valid: Authorization: Bearer <token>, the token as in the token file (NAME:SECRET) or its secret"
-				}
-				w.Header().Set("WWW-Authenticate", `Bearer realm="integration-events"`)
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": msg})
-				return
-			}
+		who, ok := h.authorize(w, r)
+		if !ok {
+			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), h.cfg.RequestTimeout)
 		defer cancel()
@@ -459,6 +461,25 @@ func (h *HTTP) authenticated(f func(*http.Request, string) (any, error)) http.Ha
 		}
 		writeJSON(w, oe.Status, map[string]string{"message": oe.Message})
 	})
+}
+
+// authorize returns who r acts as: the name of the token it bears, or
+// LocalIdentity when no token is configured. Without a valid token it
+// answers 401 and returns false.
+func (h *HTTP) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if len(h.tokens) == 0 {
+		return LocalIdentity, true
+	}
+	who, ok := h.Identify(r)
+	if !ok {
+		msg := "a bearer token is required: Authorization: Bearer <token>"
+		if r.Header.Get("Authorization") != "" {
+			msg = "the bearer token is not valid: Authorization: Bearer <token>, the token as in the token file (NAME:SECRET) or its secret"
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="integration-events"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": msg})
+	}
+	return who, ok
 }
 
 // Identify returns the name of the token r bears as

@@ -150,40 +150,44 @@ func (n *NATS) replyBudget() int {
 	return max(int(n.nc.MaxPayload())-replyHeadroom, minDataBytes)
 }
 
-// handler runs h off the subscription's goroutine (enable waits for the
-// pipeline), encodes its reply and maps its error to a micro error. A reply
-// over the reply budget is not sent: the caller gets a 500 that says so
-// instead of a timeout.
+// handler runs h, encodes its reply and maps its error to a micro error. A
+// reply over the reply budget is not sent: the caller gets a 500 that says
+// so instead of a timeout.
+//
+// h runs on the endpoint's subscription, not in a goroutine of its own:
+// the micro service counts a request, its processing time and whether it
+// failed (a reply sent with req.Error) when the handler returns, which is
+// what `nats micro stats` shows. An endpoint so answers one request at a
+// time per replica; a slow one (an enable waiting for the pipeline) holds
+// up only its own endpoint, and replicas share requests as a queue group.
 func (n *NATS) handler(name string, h func(context.Context, []byte, int) (any, error)) micro.Handler {
 	return micro.HandlerFunc(func(req micro.Request) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-			defer cancel()
-			budget := n.replyBudget()
-			resp, err := h(ctx, req.Data(), budget)
-			var b []byte
-			if err == nil {
-				if b, err = json.Marshal(resp); err == nil && len(b) > budget {
-					err = fmt.Errorf("reply of %d bytes is over the %d bytes the connection's maximum payload leaves for it", len(b), budget)
-				}
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		budget := n.replyBudget()
+		resp, err := h(ctx, req.Data(), budget)
+		var b []byte
+		if err == nil {
+			if b, err = json.Marshal(resp); err == nil && len(b) > budget {
+				err = fmt.Errorf("reply of %d bytes is over the %d bytes the connection's maximum payload leaves for it", len(b), budget)
 			}
-			if err == nil {
-				if rerr := req.Respond(b); rerr != nil {
-					n.log.Warnw("api respond failed", "endpoint", name, "bytes", len(b), "error", rerr)
-				}
-				return
+		}
+		if err == nil {
+			if rerr := req.Respond(b); rerr != nil {
+				n.log.Warnw("api respond failed", "endpoint", name, "bytes", len(b), "error", rerr)
 			}
-			code, msg := "500", "internal error: "+err.Error()
-			var ae *Error
-			if errors.As(err, &ae) {
-				code, msg = strconv.Itoa(ae.Status), ae.Message
-			} else {
-				n.log.Errorw("api request failed", "endpoint", name, "error", err)
-			}
-			body, _ := json.Marshal(map[string]string{"error": msg, "code": code})
-			if rerr := req.Error(code, msg, body); rerr != nil {
-				n.log.Warnw("api error respond failed", "endpoint", name, "error", rerr)
-			}
-		}()
+			return
+		}
+		code, msg := "500", "internal error: "+err.Error()
+		var ae *Error
+		if errors.As(err, &ae) {
+			code, msg = strconv.Itoa(ae.Status), ae.Message
+		} else {
+			n.log.Errorw("api request failed", "endpoint", name, "error", err)
+		}
+		body, _ := json.Marshal(map[string]string{"error": msg, "code": code})
+		if rerr := req.Error(code, msg, body); rerr != nil {
+			n.log.Warnw("api error respond failed", "endpoint", name, "error", rerr)
+		}
 	})
 }

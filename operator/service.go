@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -65,7 +66,13 @@ type Service struct {
 	act  *store.Actioner
 	subj subjects.Subjects
 	log  *zap.SugaredLogger
+	// metrics counts events actioned; nil counts nothing.
+	metrics *metrics.Metrics
 }
+
+// SetMetrics makes the service count the events it actions in m. Call it
+// before serving.
+func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns the service over st.
 func New(cfg Config, st *store.Store, logger *zap.Logger) (*Service, error) {
@@ -73,13 +80,18 @@ func New(cfg Config, st *store.Store, logger *zap.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("operator config: %w", err)
 	}
-	// The actioned counter (integration_events_actioned_total) belongs in
-	// ActionerConfig.Acked: told once per acknowledgement stored.
-	act, err := st.Actioner(store.ActionerConfig{Encode: processor.ActionedAck})
+	s := &Service{cfg: cfg, st: st, subj: st.Subjects(), log: logger.Sugar()}
+	// Acked is told once per acknowledgement stored, by this call or by a
+	// completion after a crash: integration_events_actioned_total.
+	act, err := st.Actioner(store.ActionerConfig{
+		Encode: processor.ActionedAck,
+		Acked:  func(subjects.EventRecord, bool) { s.metrics.Actioned(1) },
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, st: st, act: act, subj: st.Subjects(), log: logger.Sugar()}, nil
+	s.act = act
+	return s, nil
 }
 
 // CompleteActions completes, until ctx ends, the actions a crash left

@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/integration-events/integration-events/redact"
@@ -14,14 +13,16 @@ import (
 // built from what it returns, so nothing downstream redacts again.
 // receivedAt is when JetStream stored the outcome: a finishedAt more than
 // MaxClockSkew past it is replaced by it, and kept in ReportedFinishedAt.
-// Errors wrap subjects.ErrBadInput.
+// Errors wrap subjects.ErrBadInput, and a class: subjects.ErrMalformed,
+// subjects.ErrTooLarge, ErrCredentialInID or ErrUnredactable (none: a field
+// is invalid).
 func Admit(integrationID string, data []byte, receivedAt time.Time) (o subjects.RunOutcome, err error) {
 	// A fault in the redaction rules must neither stop the processor nor
 	// store what it could not redact: the outcome is dead-lettered, with
 	// its raw bytes, and the fault named.
 	defer func() {
 		if r := recover(); r != nil {
-			o, err = subjects.RunOutcome{}, fmt.Errorf("%w: the outcome could not be redacted (internal error: %v); it is kept only in the dead-letter record", subjects.ErrBadInput, r)
+			o, err = subjects.RunOutcome{}, subjects.BadInputOf(ErrUnredactable, "the outcome could not be redacted (internal error: %v); it is kept only in the dead-letter record", r)
 		}
 	}()
 	o, err = subjects.DecodeOutcome(integrationID, data)
@@ -32,7 +33,7 @@ func Admit(integrationID string, data []byte, receivedAt time.Time) (o subjects.
 	// One that holds a credential is refused instead.
 	for _, id := range []struct{ name, v string }{{"integrationId", o.IntegrationID}, {"runId", o.RunID}} {
 		if redact.HoldsCredential(id.v) {
-			return subjects.RunOutcome{}, fmt.Errorf("%w: %s holds what looks like a credential; ids are shown to operators", subjects.ErrBadInput, id.name)
+			return subjects.RunOutcome{}, subjects.BadInputOf(ErrCredentialInID, "%s holds what looks like a credential; ids are shown to operators", id.name)
 		}
 	}
 	o = redact.Outcome(o)

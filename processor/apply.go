@@ -38,7 +38,7 @@ func (h *holding) apply(ctx context.Context, p *Pipeline, w work) error {
 	if err != nil {
 		return err
 	}
-	e, err := h.entry(ctx, p, id, w.d.Epoch)
+	e, err := h.entry(ctx, p, id, w.d.Epoch, outcomeFields(id, w.d.Data))
 	if err != nil {
 		return err
 	}
@@ -49,15 +49,16 @@ func (h *holding) apply(ctx context.Context, p *Pipeline, w work) error {
 		e.caughtUp = true
 	}
 	if w.d.Seq <= e.c.LastAppliedSeq {
-		p.log.Debugw("already applied, skipped", "integration", id, "seq", w.d.Seq, "numDelivered", w.d.NumDelivered)
+		p.log.Debugw("already applied, skipped", append(outcomeFields(id, w.d.Data), "seq", w.d.Seq, "numDelivered", w.d.NumDelivered)...)
 		return nil
 	}
 	return h.applyStored(ctx, p, e, w.m, w.d.Msg)
 }
 
 // entry returns the holding's copy of a counter, loading it the first time
-// and again in a new delivery epoch.
-func (h *holding) entry(ctx context.Context, p *Pipeline, id, epochID string) (*entry, error) {
+// and again in a new delivery epoch; fields are those of the delivery that
+// needs it, for the log.
+func (h *holding) entry(ctx context.Context, p *Pipeline, id, epochID string, fields []any) (*entry, error) {
 	if e, ok := h.state[id]; ok && e.epoch == epochID {
 		return e, nil
 	}
@@ -67,7 +68,7 @@ func (h *holding) entry(ctx context.Context, p *Pipeline, id, epochID string) (*
 	}
 	e := &entry{c: c, rev: rev, epoch: epochID}
 	h.state[id] = e
-	p.log.Debugw("counter loaded", "integration", id, "rev", rev, "lastAppliedSeq", c.LastAppliedSeq)
+	p.log.Debugw("counter loaded", append(fields, "rev", rev, "lastAppliedSeq", c.LastAppliedSeq)...)
 	return e, nil
 }
 
@@ -86,7 +87,7 @@ func (h *holding) catchUp(ctx context.Context, p *Pipeline, e *entry, id string,
 		if err != nil {
 			continue
 		}
-		p.log.Debugw("catching up", "integration", id, "seq", m.Seq, "ackFloor", ep.ackFloor)
+		p.log.Debugw("catching up", append(outcomeFields(id, m.Data), "seq", m.Seq, "ackFloor", ep.ackFloor)...)
 		if err := h.applyStored(ctx, p, e, pm, m); err != nil {
 			return err
 		}
@@ -114,10 +115,11 @@ func (h *holding) applyRun(ctx context.Context, p *Pipeline, e *entry, id string
 		return err
 	}
 	if first != m.Seq {
-		p.log.Infow("resent outcome ignored", "integration", id, "runId", o.RunID, "seq", m.Seq, "firstSeq", first)
+		p.log.Infow("resent outcome ignored", append(admittedFields(&o), "seq", m.Seq, "firstSeq", first)...)
 		return nil
 	}
 	if Unchanged(e.c, &o) {
+		h.count(p, id, outcomeTally(&o, m.Seq, m.Time, Effects{}))
 		return nil
 	}
 	next, t := ApplyOutcome(e.c, &o, m.Seq, p.cfg.DisableAfter)
@@ -140,11 +142,12 @@ func (h *holding) applyRun(ctx context.Context, p *Pipeline, e *entry, id string
 			return err
 		}
 	}
-	if err := h.commit(ctx, p, e, next); err != nil {
+	if err := h.commit(ctx, p, e, next, admittedFields(&o)); err != nil {
 		return err
 	}
+	h.count(p, id, outcomeTally(&o, m.Seq, m.Time, eff))
 	if t.Disabled {
-		p.log.Infow("integration disabled", "integration", id, "episode", next.Episode, "consecutiveFailures", next.ConsecutiveFailures, "disabledEventId", next.DisabledEventID)
+		p.log.Infow("integration disabled", append(admittedFields(&o), "episode", next.Episode, "consecutiveFailures", next.ConsecutiveFailures, "disabledEventId", next.DisabledEventID)...)
 	}
 	return nil
 }
@@ -158,16 +161,18 @@ func (h *holding) applyEnable(ctx context.Context, p *Pipeline, e *entry, id str
 		cmd.Time = m.Time
 	}
 	next, reopened := Enable(e.c, cmd, m.Seq, p.cfg.DisableAfter)
-	if err := h.commit(ctx, p, e, next); err != nil {
+	if err := h.commit(ctx, p, e, next, enableFields(&cmd)); err != nil {
 		return err
 	}
-	p.log.Infow("integration enabled", "integration", id, "enabledBy", cmd.EnabledBy, "episode", next.Episode, "wasDisabled", reopened)
+	h.count(p, id, tally{seq: m.Seq, enabled: reopened})
+	p.log.Infow("integration enabled", append(enableFields(&cmd), "enabledBy", cmd.EnabledBy, "episode", next.Episode, "wasDisabled", reopened)...)
 	return nil
 }
 
 // commit stores next with compare-and-set. On a conflict the holding forgets
-// its copy, so the caller's retry starts again from the store.
-func (h *holding) commit(ctx context.Context, p *Pipeline, e *entry, next subjects.FailureCounter) error {
+// its copy, so the caller's retry starts again from the store. fields are
+// those of what is applied, for the log.
+func (h *holding) commit(ctx context.Context, p *Pipeline, e *entry, next subjects.FailureCounter, fields []any) error {
 	next.UpdatedAt = time.Now().UTC()
 	rev, err := p.st.PutCounter(ctx, &next, e.rev)
 	if errors.Is(err, store.ErrConflict) {
@@ -179,7 +184,7 @@ func (h *holding) commit(ctx context.Context, p *Pipeline, e *entry, next subjec
 	if err != nil {
 		return err
 	}
-	p.log.Debugw("applied", "integration", next.IntegrationID, "seq", next.LastAppliedSeq, "rev", rev)
+	p.log.Debugw("applied", append(fields, "seq", next.LastAppliedSeq, "rev", rev)...)
 	e.c, e.rev = next, rev
 	return nil
 }

@@ -80,6 +80,8 @@ type step struct {
 	// skip is set for a delivery already applied, and for a resend.
 	skip    bool
 	claimed bool
+	// tally is what it did, counted once the batch's writes are stored.
+	tally tally
 }
 
 // applyTogether applies a batch in four rounds of writes, each sent at once
@@ -120,7 +122,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		s := &steps[i]
 		id := s.w.m.IntegrationID
 		if s.w.d.Seq <= h.state[id].c.LastAppliedSeq || (i > 0 && steps[i-1].w.d.Seq == s.w.d.Seq) {
-			p.log.Debugw("already applied, skipped", "integration", id, "seq", s.w.d.Seq, "numDelivered", s.w.d.NumDelivered)
+			p.log.Debugw("already applied, skipped", append(outcomeFields(id, s.w.d.Data), "seq", s.w.d.Seq, "numDelivered", s.w.d.NumDelivered)...)
 			s.skip = true
 			continue
 		}
@@ -155,7 +157,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 			return err
 		}
 		if first != s.w.d.Seq {
-			p.log.Infow("resent outcome ignored", "integration", s.w.m.IntegrationID, "runId", s.outcome.RunID, "seq", s.w.d.Seq, "firstSeq", first)
+			p.log.Infow("resent outcome ignored", append(admittedFields(&s.outcome), "seq", s.w.d.Seq, "firstSeq", first)...)
 			s.skip = true
 		}
 	}
@@ -177,14 +179,17 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		}
 		if s.enable != nil {
 			n, reopened := Enable(c, *s.enable, s.w.d.Seq, p.cfg.DisableAfter)
-			p.log.Infow("integration enabled", "integration", id, "enabledBy", s.enable.EnabledBy, "episode", n.Episode, "wasDisabled", reopened)
+			p.log.Infow("integration enabled", append(enableFields(s.enable), "enabledBy", s.enable.EnabledBy, "episode", n.Episode, "wasDisabled", reopened)...)
+			s.tally = tally{seq: s.w.d.Seq, enabled: reopened}
 			c = n
 		} else {
 			if Unchanged(c, &s.outcome) {
+				s.tally = outcomeTally(&s.outcome, s.w.d.Seq, s.w.d.Time, Effects{})
 				continue
 			}
 			n, t := ApplyOutcome(c, &s.outcome, s.w.d.Seq, p.cfg.DisableAfter)
 			eff := BuildEffects(&n, &s.outcome, t)
+			s.tally = outcomeTally(&s.outcome, s.w.d.Seq, s.w.d.Time, eff)
 			stored, err := StoredEvents(id, eff)
 			if err != nil {
 				return err
@@ -199,7 +204,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 			}
 			if subject != "" {
 				wr.PublishCommand(subject, msgID, cmd, fail)
-				p.log.Infow("integration disabled", "integration", id, "episode", n.Episode, "consecutiveFailures", n.ConsecutiveFailures, "disabledEventId", n.DisabledEventID)
+				p.log.Infow("integration disabled", append(admittedFields(&s.outcome), "episode", n.Episode, "consecutiveFailures", n.ConsecutiveFailures, "disabledEventId", n.DisabledEventID)...)
 			}
 			c = n
 		}
@@ -231,18 +236,34 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 				return
 			}
 			e.c, e.rev = c, rev
+			// Stored: what this batch applied to id is done, whatever
+			// becomes of the others' writes.
+			h.countSteps(p, steps, id)
 		})
 	}
 	wr.Flush(ctx)
 	if failed != nil {
 		return failed
 	}
+	// The integrations whose outcomes changed nothing stored nothing.
+	h.countSteps(p, steps, "")
 	for _, s := range steps {
 		if err := s.w.d.Ack(); err != nil {
-			p.log.Warnw("ack failed; the message will be redelivered and skipped", "subject", s.w.d.Subject, "seq", s.w.d.Seq, "error", err)
+			p.log.Warnw("ack failed; the message will be redelivered and skipped", p.deliveryFields(s.w.d, "seq", s.w.d.Seq, "error", err)...)
 		}
 	}
 	return nil
+}
+
+// countSteps counts the steps applied to integration id, every applied
+// step when id is "", in stream order; count skips those counted before.
+func (h *holding) countSteps(p *Pipeline, steps []step, id string) {
+	for i := range steps {
+		s := &steps[i]
+		if !s.skip && s.tally.seq != 0 && (id == "" || s.w.m.IntegrationID == id) {
+			h.count(p, s.w.m.IntegrationID, s.tally)
+		}
+	}
 }
 
 // loadEntries makes sure every integration of the batch has a counter copy

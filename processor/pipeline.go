@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -113,12 +114,14 @@ func (c *Config) Validate() error {
 // instead (apply.go). A message that cannot be applied stalls its
 // partition, never the other partitions.
 type Pipeline struct {
-	cfg   Config
-	st    *store.Store
-	subj  subjects.Subjects
-	log   *zap.SugaredLogger
-	id    string
-	parts []*partition
+	cfg  Config
+	st   *store.Store
+	subj subjects.Subjects
+	log  *zap.SugaredLogger
+	// metrics counts what the pipeline applies; nil counts nothing.
+	metrics *metrics.Metrics
+	id      string
+	parts   []*partition
 	// releases tracks partitions being handed over.
 	releases sync.WaitGroup
 
@@ -146,10 +149,14 @@ func NewPipeline(cfg Config, st *store.Store, logger *zap.Logger) (*Pipeline, er
 	p := &Pipeline{cfg: cfg, st: st, subj: st.Subjects(), log: logger.Sugar().With("replica", id[:8]), id: id,
 		stopping: make(chan struct{}), coordinated: make(chan struct{}), hard: hard, hardCancel: cancel}
 	for n := range st.Partitions() {
-		p.parts = append(p.parts, &partition{n: n})
+		p.parts = append(p.parts, &partition{n: n, counted: map[string]uint64{}})
 	}
 	return p, nil
 }
+
+// SetMetrics makes the pipeline count what it applies in m. Call it before
+// Start.
+func (p *Pipeline) SetMetrics(m *metrics.Metrics) { p.metrics = m }
 
 // Start joins the replicas, takes this replica's share of the partitions,
 // and keeps the share balanced until Stop.
@@ -215,7 +222,7 @@ func (p *Pipeline) settle(stop context.Context, d *store.Delivery, step func(con
 		if stop.Err() != nil {
 			return
 		}
-		p.log.Warnw("step failed, retrying", "subject", d.Subject, "seq", d.Seq, "retryIn", backoff, "error", err)
+		p.log.Warnw("step failed, retrying", p.deliveryFields(d, "seq", d.Seq, "retryIn", backoff, "error", err)...)
 		// Keep the delivery ours while waiting, however short AckWait is.
 		for wait := backoff; wait > 0; wait -= inProgressEvery {
 			_ = d.InProgress()
@@ -228,7 +235,7 @@ func (p *Pipeline) settle(stop context.Context, d *store.Delivery, step func(con
 		backoff = min(backoff*2, p.cfg.RetryMax)
 	}
 	if err := d.Ack(); err != nil {
-		p.log.Warnw("ack failed; the message will be redelivered and skipped", "subject", d.Subject, "seq", d.Seq, "error", err)
+		p.log.Warnw("ack failed; the message will be redelivered and skipped", p.deliveryFields(d, "seq", d.Seq, "error", err)...)
 	}
 }
 
@@ -252,7 +259,7 @@ func (p *Pipeline) rejectMalformed(d *store.Delivery) {
 // step kept failing; if that step later succeeds, the message is applied too
 // and the record says what happened on the way.
 func (p *Pipeline) deadLetterUndelivered(d *store.Delivery, a store.MaxDeliveries, m store.Msg) {
-	reason := fmt.Errorf("not acknowledged after %d deliveries to consumer %s; JetStream stopped delivering it", a.Deliveries, a.Consumer)
+	reason := undelivered(a)
 	if m.Subject == "" {
 		m.Subject = "(gone from " + store.StreamRuns + ")"
 	}
@@ -268,9 +275,32 @@ func (p *Pipeline) deadLetter(ctx context.Context, m store.Msg, reason error) er
 	// it is logged and sent as a header, so it is redacted; the record's
 	// payload keeps the raw bytes, as documented.
 	why := redact.Text(reason.Error())
-	if err := p.st.DeadLetter(ctx, m, why); err != nil {
+	stored, err := p.st.DeadLetter(ctx, m, why)
+	if err != nil {
 		return err
 	}
-	p.log.Warnw("message dead-lettered", "subject", m.Subject, "stream", m.Stream, "seq", m.Seq, "reason", why)
+	class := DeadLetterReason(reason)
+	if stored {
+		p.metrics.DeadLettered(class)
+	}
+	p.log.Warnw("message dead-lettered", p.msgFields(m, "stream", m.Stream, "seq", m.Seq, "class", class, "reason", why)...)
 	return nil
+}
+
+// deliveryFields are msgFields of a delivery.
+func (p *Pipeline) deliveryFields(d *store.Delivery, kv ...any) []any {
+	return p.msgFields(d.Msg, kv...)
+}
+
+// msgFields are the fields of a log line about a stored message, then kv:
+// its subject, redacted (an integration id may hold a credential, which
+// Admit refuses), and outcomeFields when the subject names an integration.
+func (p *Pipeline) msgFields(m store.Msg, kv ...any) []any {
+	out := []any{"subject", redact.Text(m.Subject)}
+	if pm, err := p.subj.ParsePartitioned(m.Subject); err == nil {
+		out = append(out, outcomeFields(pm.IntegrationID, m.Data)...)
+	} else if id, err := subjects.IntegrationFrom(p.subj.OriginalOf(m.Subject), p.subj.RunsPrefix()); err == nil {
+		out = append(out, outcomeFields(id, m.Data)...)
+	}
+	return append(out, kv...)
 }

@@ -19,6 +19,10 @@ type partition struct {
 	mu      sync.Mutex
 	held    *holding
 	leaving bool
+	// counted is, by integration, the last sequence the metrics counted:
+	// it outlives holdings, so a redelivery to a later one is not counted
+	// again. Only the holding's worker uses it, one holding at a time.
+	counted map[string]uint64
 }
 
 // holding is one acquisition of a partition. Its worker goroutine applies
@@ -37,6 +41,8 @@ type holding struct {
 	state map[string]*entry
 	// writes sends the worker's batches of writes.
 	writes *store.Writes
+	// counted is the partition's: see partition.counted.
+	counted map[string]uint64
 	// subscribed is closed once sub is set: deliveries may come first.
 	subscribed chan struct{}
 	// stop ends the worker's retries when a hand-over runs out of time.
@@ -96,7 +102,7 @@ func (p *Pipeline) rebalance(ctx context.Context) error {
 
 // acquire starts the partition's worker and subscribes to it.
 func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
-	h := &holding{epochs: map[string]*epoch{}, state: map[string]*entry{}, queue: make(chan work, 4*p.cfg.Batch),
+	h := &holding{epochs: map[string]*epoch{}, state: map[string]*entry{}, counted: part.counted, queue: make(chan work, 4*p.cfg.Batch),
 		closing: make(chan struct{}), done: make(chan struct{}), subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
 	var err error

@@ -306,7 +306,7 @@ func (a *Actioner) mark(ctx context.Context, e outboxEntry, known *revised) (sub
 			return subjects.EventRecord{}, false, err
 		}
 		_, err = a.s.index.Update(ctx, e.EventID, b, rev)
-		if isConflict(err) {
+		if a.s.casConflict(err) {
 			continue
 		}
 		if err != nil {

@@ -148,15 +148,26 @@ func (s *Store) Baseline(ctx context.Context, n int, next func(i int) RawMsg) (p
 // yet had acknowledged: pending delivery plus delivered but unacknowledged
 // (PartitionLag summed).
 func (s *Store) Backlog(ctx context.Context) (uint64, error) {
+	counts, err := s.PartitionBacklog(ctx)
+	var n uint64
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
+}
+
+// PartitionBacklog is Backlog of each partition, by partition number
+// (PartitionLag's pending plus ack pending).
+func (s *Store) PartitionBacklog(ctx context.Context) ([]uint64, error) {
 	parts, err := s.PartitionLag(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("backlog: %w", err)
+		return nil, fmt.Errorf("backlog: %w", err)
 	}
-	var n uint64
-	for _, p := range parts {
-		n += p.Pending + uint64(p.AckPending)
+	counts := make([]uint64, len(parts))
+	for i, p := range parts {
+		counts[i] = p.Pending + uint64(p.AckPending)
 	}
-	return n, nil
+	return counts, nil
 }
 
 // StreamCount returns how many messages stream holds on subjects matching

@@ -41,7 +41,7 @@ func (s *Store) PutCounter(ctx context.Context, c *subjects.FailureCounter, rev 
 	} else {
 		next, err = s.counters.Update(ctx, c.IntegrationID, b, rev)
 	}
-	if isConflict(err) {
+	if s.casConflict(err) {
 		return 0, fmt.Errorf("counter %s at revision %d: %w", c.IntegrationID, rev, ErrConflict)
 	}
 	if err != nil {

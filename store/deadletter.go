@@ -14,8 +14,9 @@ import (
 
 // DeadLetter stores a rejected message with the reason it was rejected, in
 // headers and body. It is de-duplicated by the original stream and sequence,
-// so a redelivered bad message leaves one record.
-func (s *Store) DeadLetter(ctx context.Context, m Msg, reason string) error {
+// so a redelivered bad message leaves one record: stored is false when the
+// record was stored before.
+func (s *Store) DeadLetter(ctx context.Context, m Msg, reason string) (stored bool, err error) {
 	dl := subjects.DeadLetter{
 		Reason:           reason,
 		OriginalSubject:  m.Subject,
@@ -31,7 +32,7 @@ func (s *Store) DeadLetter(ctx context.Context, m Msg, reason string) error {
 	}
 	body, err := json.Marshal(dl)
 	if err != nil {
-		return err
+		return false, err
 	}
 	hdr := nats.Header{}
 	hdr.Set(subjects.HeaderDeadLetterReason, headerSafe(reason))
@@ -40,8 +41,11 @@ func (s *Store) DeadLetter(ctx context.Context, m Msg, reason string) error {
 	hdr.Set(subjects.HeaderOriginalSequence, strconv.FormatUint(m.Seq, 10))
 	hdr.Set("Content-Type", "application/json")
 	msgID := "dl-" + m.Stream + "-" + strconv.FormatUint(m.Seq, 10)
-	_, err = s.publish(ctx, s.subj.DeadLetter(), msgID, body, hdr)
-	return err
+	ack, err := s.publishAck(ctx, s.subj.DeadLetter(), msgID, body, hdr)
+	if err != nil {
+		return false, err
+	}
+	return !ack.Duplicate, nil
 }
 
 // headerSafe keeps a reason on one header line.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -30,6 +31,16 @@ type Store struct {
 	members  jetstream.KeyValue
 	mappings jetstream.KeyValue
 	outbox   jetstream.KeyValue
+	// metrics counts compare-and-set conflicts; nil counts nothing.
+	metrics *metrics.Metrics
+}
+
+// SetMetrics makes the store count its compare-and-set conflicts in m and
+// report its partitions' pending counts at each scrape of m. Call it before
+// the store is used.
+func (s *Store) SetMetrics(m *metrics.Metrics) {
+	s.metrics = m
+	m.WatchPending(s.PartitionBacklog)
 }
 
 // Open creates or updates the streams and buckets (idempotently, so every
@@ -161,15 +172,35 @@ func (s *Store) Conn() *nats.Conn { return s.nc }
 // stream sequence. A duplicate within the stream's window returns the
 // original's sequence.
 func (s *Store) publish(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header) (uint64, error) {
+	ack, err := s.publishAck(ctx, subject, msgID, data, hdr)
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// publishAck is publish returning the whole acknowledgement, whose
+// Duplicate says the message was stored before.
+func (s *Store) publishAck(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header) (*jetstream.PubAck, error) {
 	m := &nats.Msg{Subject: subject, Data: data, Header: hdr}
 	if m.Header == nil {
 		m.Header = nats.Header{}
 	}
 	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID))
 	if err != nil {
-		return 0, fmt.Errorf("publish %s: %w", subject, err)
+		return nil, fmt.Errorf("publish %s: %w", subject, err)
 	}
-	return ack.Sequence, nil
+	return ack, nil
+}
+
+// casConflict reports whether a compare-and-set write failed because
+// another writer got there first, and counts it if so.
+func (s *Store) casConflict(err error) bool {
+	if isConflict(err) {
+		s.metrics.KVConflict()
+		return true
+	}
+	return false
 }
 
 func isConflict(err error) bool {

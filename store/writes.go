@@ -211,7 +211,7 @@ func (w *Writes) PutCounter(c *subjects.FailureCounter, rev uint64, done func(re
 	}
 	w.send(&nats.Msg{Subject: kvSubject(BucketCounters, c.IntegrationID), Data: b, Header: expectLast(rev)}, "", func(next uint64, err error) {
 		switch {
-		case isConflict(err):
+		case w.s.casConflict(err):
 			err = fmt.Errorf("counter %s at revision %d: %w", c.IntegrationID, rev, ErrConflict)
 		case err != nil:
 			err = fmt.Errorf("counter %s: %w", c.IntegrationID, err)

@@ -133,11 +133,11 @@ type EnableCommand struct {
 func DecodeEnable(subjectIntegrationID string, data []byte) (EnableCommand, error) {
 	var c EnableCommand
 	if len(data) > MaxOutcomeBytes {
-		return c, badInput("payload is %d bytes, over the %d byte limit", len(data), MaxOutcomeBytes)
+		return c, BadInputOf(ErrTooLarge, "payload is %d bytes, over the %d byte limit", len(data), MaxOutcomeBytes)
 	}
 	if len(strings.TrimSpace(string(data))) > 0 {
 		if err := json.Unmarshal(data, &c); err != nil {
-			return EnableCommand{}, badInput("payload is not a valid EnableCommand JSON object: %s", jsonReason(err))
+			return EnableCommand{}, BadInputOf(ErrMalformed, "payload is not a valid EnableCommand JSON object: %s", jsonReason(err))
 		}
 	}
 	if c.IntegrationID == "" {

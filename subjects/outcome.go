@@ -177,13 +177,13 @@ func (b *Body) UnmarshalJSON(data []byte) error {
 func DecodeOutcome(subjectIntegrationID string, data []byte) (RunOutcome, error) {
 	var o RunOutcome
 	if len(data) > MaxOutcomeBytes {
-		return o, badInput("payload is %d bytes, over the %d byte limit", len(data), MaxOutcomeBytes)
+		return o, BadInputOf(ErrTooLarge, "payload is %d bytes, over the %d byte limit", len(data), MaxOutcomeBytes)
 	}
 	if !utf8.Valid(data) {
-		return o, badInput("payload is not valid UTF-8")
+		return o, BadInputOf(ErrMalformed, "payload is not valid UTF-8")
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return o, badInput("payload is empty")
+		return o, BadInputOf(ErrMalformed, "payload is empty")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&o); err != nil {
@@ -193,11 +193,11 @@ func DecodeOutcome(subjectIntegrationID string, data []byte) (RunOutcome, error)
 				reason = fmt.Sprintf("%s must be an RFC 3339 time, got %s", field, truncate(got, 60))
 			}
 		}
-		return RunOutcome{}, badInput("payload is not a valid RunOutcome JSON object: %s", reason)
+		return RunOutcome{}, BadInputOf(ErrMalformed, "payload is not a valid RunOutcome JSON object: %s", reason)
 	}
 	// Decoder.More is false before a stray ']' or '}', so look at the bytes.
 	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
-		return RunOutcome{}, badInput("payload has data after the JSON object")
+		return RunOutcome{}, BadInputOf(ErrMalformed, "payload has data after the JSON object")
 	}
 	if err := o.Validate(subjectIntegrationID); err != nil {
 		return RunOutcome{}, err

@@ -114,7 +114,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 // max-deliveries advisories must turn into dead-letter records holding the
 // messages; once the counter is repaired everything is applied once.
 func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
-	_, nc := startServe(t, "--ack-wait", "1s", "--batch-timeout", "500ms", "--max-deliver", "2", "--batch", "1")
+	s, nc := startServe(t, "--ack-wait", "1s", "--batch-timeout", "500ms", "--max-deliver", "2", "--batch", "1", "--http-listen", FreePort(t))
 	dead := subscribe(t, nc, "integrations.deadletter")
 	const poison = "stuck-int"
 	queued := probeIn(subjects.PartitionOf(poison, store.DefaultPartitions), store.DefaultPartitions, "queued")
@@ -144,5 +144,13 @@ func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
 	}
 	if n := storedEventsOf(t, nc, queued); n != 3 {
 		t.Fatalf("%s has %d events, want 3", queued, n)
+	}
+	// Counted as such, once each, though applied later too.
+	m := Scrape(t, s.HTTP, "")
+	if v, _ := m.Value("integration_events_deadletter_total", "reason", "max_deliveries"); v != 3 || m.Sum("integration_events_deadletter_total") != 3 {
+		t.Errorf("deadletter_total{reason=max_deliveries} = %v of %v, want 3 of 3", v, m.Sum("integration_events_deadletter_total"))
+	}
+	if n := m.Sum("integration_events_outcomes_total"); n != 5 {
+		t.Errorf("%v outcomes counted, want the 5 published", n)
 	}
 }

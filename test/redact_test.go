@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,22 +37,48 @@ var fieldLeaks = map[string]string{
 	"bearer-prose": `"destination":"Salesforce","failure":{"stage":"authenticate","message":"Malformed bearer token: too short or too long"}`,
 }
 
+// leakyBadInputs are outcomes refused as bad input that carry a
+// credential where a log line about them might repeat it: in the run id,
+// in the integration id (the subject), in a payload that is not JSON.
+var leakyBadInputs = []struct{ subject, data string }{
+	{subjects.Default().Run("leak-bad"), `{"runId":"run token=Q7xLEAK12345","integrationId":"leak-bad","destination":"Xero","status":"succeeded","finishedAt":"2026-11-25T12:00:00Z"}`},
+	{subjects.Default().Run("sk_live_Q7xLEAK12345"), `{"runId":"r1","integrationId":"sk_live_Q7xLEAK12345","destination":"Xero","status":"succeeded","finishedAt":"2026-11-25T12:00:00Z"}`},
+	{subjects.Default().Run("leak-bad"), `{"runId":"r2","password":"LEAKpw`},
+}
+
 // TestFieldCredentialsReachNoOutput publishes the field's outcomes twice
 // each to a real serve that disables after 2, so every kind of output is
-// made, and reads every output back: the events and disable commands as
-// stored, the KV records, the API's replies, the CLI's output and serve's
-// log. None may hold a credential; each holds the marker where one was.
+// made, then resends one and sends bad input holding credentials, and reads
+// every output back: the events and disable commands as stored, the KV
+// records, the API's replies, the CLI's output and serve's log, at debug
+// level. None may hold a credential; each holds the marker where one was.
+// Every log line about an outcome names its integrationId and runId.
 func TestFieldCredentialsReachNoOutput(t *testing.T) {
-	s, nc := startServe(t, "--disable-after", "2")
-	for id, failure := range fieldLeaks {
+	s, nc := startServe(t, "--disable-after", "2", "--log-level", "debug")
+	outcome := func(id string, run int) []byte {
+		return fmt.Appendf(nil, `{"runId":"%s-%d","integrationId":"%s",%s,"status":"failed","finishedAt":"%s"}`,
+			id, run, id, fieldLeaks[id], time.Now().UTC().Add(-time.Hour).Format(time.RFC3339))
+	}
+	for id := range fieldLeaks {
 		for run := range 2 {
-			PublishRaw(t, nc, subjects.Default().Run(id), fmt.Appendf(nil,
-				`{"runId":"%s-%d","integrationId":"%s",%s,"status":"failed","finishedAt":"%s"}`, id, run, id, failure, time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)))
+			PublishRaw(t, nc, subjects.Default().Run(id), outcome(id, run))
 		}
 	}
 	for id := range fieldLeaks {
 		WaitCounter(t, nc, id, Streak(2, true))
 	}
+	PublishRaw(t, nc, subjects.Default().Run("ns-soap"), outcome("ns-soap", 0))
+	dead := subscribe(t, nc, "integrations.deadletter")
+	for _, in := range leakyBadInputs {
+		PublishRaw(t, nc, in.subject, []byte(in.data))
+	}
+	dead.waitCount(t, len(leakyBadInputs))
+	CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if !strings.Contains(s.Output(), `"msg":"resent outcome ignored"`) || strings.Count(s.Output(), `"msg":"message dead-lettered"`) < len(leakyBadInputs) {
+			return fmt.Errorf("the resend and the dead letters are not all logged yet")
+		}
+		return nil
+	})
 	CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
 		if n := len(Stored(t, nc, store.StreamEvents)); n != 3*len(fieldLeaks) {
 			return fmt.Errorf("%d events stored, want %d", n, 3*len(fieldLeaks))
@@ -115,6 +143,7 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 			t.Errorf("%s holds a credential: …%s…", what, out[max(0, i-80):min(len(out), i+40)])
 		}
 	}
+	checkOutcomeLines(t, s.Output(), append(slices.Collect(maps.Keys(fieldLeaks)), "leak-bad"))
 
 	// Each credential became the marker, where it was.
 	events := map[string]subjects.EventData{}
@@ -147,6 +176,44 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 		}
 		if !strings.Contains(outputs["integrations show "+id], `"lastError": "`+want+`"`) {
 			t.Errorf("integrations show %s:\n%s", id, outputs["integrations show "+id])
+		}
+	}
+}
+
+// checkOutcomeLines checks serve's JSON log: every line about an outcome of
+// one of ids (one that names it) carries integrationId and runId; runId is
+// empty only on the dead letter of a payload with none readable. It fails
+// if no line names them at all.
+func checkOutcomeLines(t *testing.T, log string, ids []string) {
+	t.Helper()
+	about := map[string]int{}
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var l map[string]any
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Errorf("log line is not JSON: %v: %.300s", err, line)
+			continue
+		}
+		named := l["integrationId"] != nil
+		for _, id := range ids {
+			named = named || strings.Contains(line, `"`+id+`"`) || strings.Contains(line, "."+id+`"`)
+		}
+		if !named {
+			continue
+		}
+		msg, _ := l["msg"].(string)
+		about[msg]++
+		id, idOK := l["integrationId"].(string)
+		run, runOK := l["runId"].(string)
+		if !idOK || id == "" || !runOK || (run == "" && msg != "message dead-lettered") {
+			t.Errorf("log line about an outcome without its integrationId and runId: %.400s", line)
+		}
+	}
+	for _, msg := range []string{"resent outcome ignored", "integration disabled", "message dead-lettered"} {
+		if about[msg] == 0 {
+			t.Errorf("no %q line about the outcomes was logged: the check saw %v", msg, about)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,8 +39,24 @@ func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("burst not acknowledged")
 	}
-	s := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", append(flags, "--http-listen", FreePort(t))...)
 	checkModel(t, nc, w.Model(disableAfter))
+
+	// Each outcome is counted once: redeliveries and resends are not.
+	runs := map[[2]string]bool{}
+	for _, o := range w.Outcomes {
+		runs[[2]string{o.IntegrationID, o.RunID}] = true
+	}
+	CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		m, err := scrape(s.HTTP, "")
+		if err != nil {
+			return err
+		}
+		if n := m.Sum("integration_events_outcomes_total"); n != float64(len(runs)) {
+			return fmt.Errorf("%v outcomes counted, want %d (%d published, resends included)", n, len(runs), len(w.Outcomes))
+		}
+		return nil
+	})
 
 	// Each redelivery of an applied message is skipped with a debug line.
 	skipped := strings.Count(s.Output(), `"msg":"already applied, skipped"`)

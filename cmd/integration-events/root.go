@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
 )
 
 func rootCmd() *cobra.Command {
@@ -19,7 +21,16 @@ func rootCmd() *cobra.Command {
 	return root
 }
 
+// newLogger returns a logger writing to stderr in format: "json", "console",
+// or "auto", which is console when stderr (where the log goes) is a
+// terminal and JSON otherwise, for a log collector.
 func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {
+	if format == "auto" {
+		format = "json"
+		if term.IsTerminal(int(os.Stderr.Fd())) {
+			format = "console"
+		}
+	}
 	var cfg zap.Config
 	switch format {
 	case "json":
@@ -32,7 +43,7 @@ func newLogger(format string, level zapcore.Level) (*zap.Logger, error) {
 		cfg = zap.NewDevelopmentConfig()
 		cfg.DisableStacktrace = true
 	default:
-		return nil, fmt.Errorf("log format %q: want json or console", format)
+		return nil, fmt.Errorf("log format %q: want auto, json or console", format)
 	}
 	cfg.Level = zap.NewAtomicLevelAt(level)
 	return cfg.Build()

@@ -105,7 +105,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&cfg.HTTP.Listen, "http-listen", "127.0.0.1:8080", "address of the HTTP API; empty turns it off; beyond loopback it needs a token")
 	f.StringVar(&token, "http-token", "", "bearer token of the HTTP API, NAME:SECRET or SECRET (named \"token\"); NAME is who actions and enables with it")
 	f.StringVar(&tokenFile, "http-token-file", "", "file of HTTP API tokens, one NAME:SECRET a line")
-	f.StringVar(&logFormat, "log-format", "json", "log format: json or console")
+	f.StringVar(&logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal, json otherwise)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.DrainTimeout, "drain-timeout", 30*time.Second, "how long a stop may take to finish in-flight messages; at least --ack-wait")
 	config.AddFlag(f)

@@ -8,10 +8,12 @@ import (
 
 	"github.com/integration-events/integration-events/console"
 	"github.com/integration-events/integration-events/natsauth"
+	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
@@ -135,16 +137,20 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.close()
 		return nil, err
 	}
+	m := newMetrics()
+	s.st.SetMetrics(m)
 	if s.pipeline, err = processor.NewPipeline(cfg.Pipeline, s.st, log); err != nil {
 		s.close()
 		return nil, err
 	}
+	s.pipeline.SetMetrics(m)
 	if err := s.pipeline.Start(ctx); err != nil {
 		s.close()
 		return nil, err
 	}
 	ops, err := operator.New(operator.DefaultConfig(), s.st, log)
 	if err == nil {
+		ops.SetMetrics(m)
 		// Actions a crash left half done are completed at start and then
 		// periodically, by every replica: racing is safe (store.Actioner).
 		octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -160,6 +166,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		}
 		httpCfg := cfg.HTTP
 		httpCfg.Routes = con.Register
+		httpCfg.Metrics = m.Handler()
 		if s.http, err = operator.NewHTTP(httpCfg, ops, log); err == nil {
 			err = s.http.Start()
 		}
@@ -195,6 +202,16 @@ func (s *service) Stop(ctx context.Context) {
 
 // closeWait bounds how long close waits for the connection to drain.
 const closeWait = 5 * time.Second
+// newMetrics returns the service's metrics, with every label value the
+// processor can use made at zero.
+func newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Labels{
+		Statuses:          []string{string(subjects.StatusSucceeded), string(subjects.StatusFailed)},
+		Destinations:      processor.Destinations(),
+		EventNames:        subjects.EventNames(),
+		DeadLetterReasons: processor.DeadLetterReasons,
+	})
+}
 
 func (s *service) close() {
 	if s.nc != nil {
