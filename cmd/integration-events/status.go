@@ -13,8 +13,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/subjects"
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // statusWidth is the widest a line of the text gets, but for a long
@@ -98,7 +98,7 @@ func colourful(w io.Writer) bool {
 	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	return isatty.IsTerminal(f.Fd())
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // printStatus writes st as aligned text: for 8 partitions and one
