@@ -49,6 +49,7 @@ func TestMicroStatsCountEveryEndpoint(t *testing.T) {
 			_, err := api.ListExternalMappings(ctx, subjects.ListExternalMappingsRequest{})
 			return err
 		},
+		subjects.EndpointStatus: func() error { _, err := api.Status(ctx); return err },
 		subjects.EndpointMappingsCreate: func() error {
 			_, err := api.CreateExternalMapping(ctx, subjects.CreateExternalMappingRequest{M3terEntity: "Account", M3terID: "acct-1",
 				ExternalSystem: "Salesforce", ExternalTable: "Account", ExternalID: "001-1", IntegrationConfigID: id, CreatedBy: "ops"})
