@@ -2,6 +2,9 @@ package redact_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -109,6 +112,9 @@ func TestRedactURL(t *testing.T) {
 		// A URL that does not parse is redacted as text.
 		{"http://h/%zz?token=T4", "http://h/%zz?token=" + R},
 		{"http://admin:hunter2@h/%zz", "http://" + R + ":" + R + "@h/%zz"},
+		{"nats://bo b:pw SECRET@127.0.0.1:1", "nats://" + R + "@127.0.0.1:1"},
+		// A NATS token stands where a user name does.
+		{"nats://fake-token-SECRET@127.0.0.1:4222", "nats://" + R + "@127.0.0.1:4222"},
 	}
 	for _, tt := range tests {
 		if got := redact.URL(tt.in); got != tt.want {
@@ -119,6 +125,33 @@ func TestRedactURL(t *testing.T) {
 	got := redact.URL("https://h/p?page=2&access_token=T5&sort=name&access_token=T6")
 	if want := "https://h/p?page=2&access_token=" + R + "&sort=name&access_token=" + R; got != want {
 		t.Errorf("repeated parameter: got %q, want %q", got, want)
+	}
+}
+
+func TestRedactURLs(t *testing.T) {
+	if got, want := redact.URLs("nats://a:pw-SECRET@h1:4222, nats://tok-SECRET@h2:4222,nats://h3"), "nats://"+R+":"+R+"@h1:4222,nats://"+R+"@h2:4222,nats://h3"; got != want {
+		t.Errorf("URLs: got %q, want %q", got, want)
+	}
+}
+
+func TestRedactURLError(t *testing.T) {
+	list := "nats://bob:pw-SECRET@127.0.0.1:port,nats://bo b:pw SECRET@h"
+	for _, u := range strings.Split(list, ",") {
+		_, perr := url.Parse(u)
+		err := redact.URLError(fmt.Errorf("connect: %w", perr), list)
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("URLError kept the secret: %v", err)
+		}
+		if !strings.Contains(err.Error(), "127.0.0.1") && !strings.Contains(err.Error(), "@h") {
+			t.Errorf("URLError lost the host: %v", err)
+		}
+		var ue *url.Error
+		if !errors.As(err, &ue) {
+			t.Errorf("URLError hides the wrapped *url.Error: %v", err)
+		}
+	}
+	if redact.URLError(nil, list) != nil {
+		t.Error("URLError(nil) is not nil")
 	}
 }
 

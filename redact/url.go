@@ -16,7 +16,12 @@ func URL(u string) string {
 	}
 	p, err := url.Parse(u)
 	if err != nil || p.Opaque != "" {
-		return urlByPattern(u)
+		return replaceSubmatches(anyUserinfo, urlByPattern(u), func(m []string) string {
+			if m[2] == Marker || m[2] == Marker+":"+Marker {
+				return m[0]
+			}
+			return m[1] + Marker + "@"
+		})
 	}
 	if p.User != nil {
 		if _, has := p.User.Password(); has {
@@ -37,6 +42,43 @@ func URL(u string) string {
 	}
 	return base
 }
+
+// URLs redacts each URL of a comma-separated list, as NATS server URLs
+// are given, with URL; spaces around the commas are dropped.
+func URLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, u := range parts {
+		parts[i] = URL(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
+}
+
+// URLError returns err with the credentials of the URLs of list (comma
+// separated, as URLs takes) removed from its text, for errors that may
+// quote a URL as given (url.Parse's do): each URL is replaced by URLs'
+// form of it, then the text is redacted as Text does. errors.Is and
+// errors.As still see err. A nil err stays nil.
+func URLError(err error, list string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			msg = strings.ReplaceAll(msg, u, URL(u))
+		}
+	}
+	return &urlError{err: err, msg: Text(msg)}
+}
+
+// urlError is URLError's error: err shown as msg.
+type urlError struct {
+	err error
+	msg string
+}
+
+func (e *urlError) Error() string { return e.msg }
+func (e *urlError) Unwrap() error { return e.err }
 
 // params redacts the values of credential parameters of a query or form
 // body, a=1&b=2, keeping everything else byte for byte.
@@ -60,6 +102,10 @@ func params(raw string) string {
 // urlUserinfo is the user name and password of a URL in text:
 // scheme://user:password@host.
 var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@"'<>:]+(:[^\s/?#@"'<>]*)?@`)
+
+// anyUserinfo is whatever stands between a URL's scheme and the @ of its
+// host, for a URL that does not parse (a space in a password).
+var anyUserinfo = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@`)
 
 // urlParam is one parameter of a URL's query or fragment in text.
 var urlParam = regexp.MustCompile(`([?&#;])([^=&#\s"'<>]+)=([^&#\s"'<>]*)`)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -21,11 +22,11 @@ var statusStreams = []string{StreamRuns, StreamEvents, StreamCommands, StreamDea
 var statusBuckets = []string{BucketCounters, BucketEvents, BucketActionedOutbox, BucketSeenRuns, BucketMembers, BucketMappings}
 
 // ServerInfo returns the NATS server the store is connected to, as its
-// connection sees it: URL (credentials redacted), name, version and
+// connection sees it: URL (user, password or token redacted: redact.URL), name, version and
 // round trip (one PING; Reachable is false and Error says why when it
 // fails).
 func (s *Store) ServerInfo() subjects.StatusServer {
-	out := subjects.StatusServer{URL: s.nc.ConnectedUrlRedacted(), Name: s.nc.ConnectedServerName(), Version: s.nc.ConnectedServerVersion()}
+	out := subjects.StatusServer{URL: redact.URL(s.nc.ConnectedUrl()), Name: s.nc.ConnectedServerName(), Version: s.nc.ConnectedServerVersion()}
 	rtt, err := s.nc.RTT()
 	if err != nil {
 		out.Error = "round trip: " + err.Error()

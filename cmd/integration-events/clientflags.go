@@ -9,6 +9,7 @@ import (
 
 	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
@@ -120,7 +121,7 @@ func (f *clientFlags) connect(extra ...nats.Option) (*nats.Conn, error) {
 	opts = append(append(opts, nats.Name("integration-events-cli"), nats.Timeout(5*time.Second)), extra...)
 	nc, err := nats.Connect(f.server, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", f.server, err)
+		return nil, fmt.Errorf("connect to %s: %w", redact.URLs(f.server), redact.URLError(err, f.server))
 	}
 	return nc, nil
 }

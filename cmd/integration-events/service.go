@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/console"
-	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/metrics"
+	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
@@ -120,7 +120,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		opts = append(opts, nats.InProcessServer(srv))
 		connectURL = strings.Replace(s.ClientURL, "tls://", "nats://", 1)
 	} else {
-		s.ClientURL, connectURL = shownURLs(cfg.NATSURL), cfg.NATSURL
+		s.ClientURL, connectURL = redact.URLs(cfg.NATSURL), cfg.NATSURL
 		copts, err := cfg.NATSCreds.Options()
 		if err != nil {
 			return nil, err
@@ -130,7 +130,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	nc, err := nats.Connect(connectURL, opts...)
 	if err != nil {
 		s.close()
-		return nil, fmt.Errorf("connect to %s: %w", s.ClientURL, err)
+		return nil, fmt.Errorf("connect to %s: %w", s.ClientURL, redact.URLError(err, connectURL))
 	}
 	s.nc = nc
 	if s.st, err = store.Open(ctx, nc, cfg.Store, log); err != nil {
@@ -202,6 +202,7 @@ func (s *service) Stop(ctx context.Context) {
 
 // closeWait bounds how long close waits for the connection to drain.
 const closeWait = 5 * time.Second
+
 // newMetrics returns the service's metrics, with every label value the
 // processor can use made at zero.
 func newMetrics() *metrics.Metrics {
@@ -232,14 +233,4 @@ func (s *service) close() {
 		s.srv.Shutdown()
 		s.srv.WaitForShutdown()
 	}
-}
-
-// shownURLs is a comma-separated list of server URLs with their user names
-// and passwords redacted.
-func shownURLs(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, u := range parts {
-		parts[i] = redact.URL(strings.TrimSpace(u))
-	}
-	return strings.Join(parts, ",")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/integration-events/integration-events/operator"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -63,13 +64,13 @@ func statusCmd() *cobra.Command {
 // server (URL, round trip) in its place. On an error the status holds the
 // server only, saying what was reached.
 func fetchStatus(cf *clientFlags) (subjects.DeploymentStatus, error) {
-	st := subjects.DeploymentStatus{Server: subjects.StatusServer{URL: cf.server}}
+	st := subjects.DeploymentStatus{Server: subjects.StatusServer{URL: redact.URLs(cf.server)}}
 	reached := false
 	err := cf.call(subjects.EndpointStatus, func(ctx context.Context, c *operator.Client) error {
 		nc := c.Conn()
 		reached = true
 		sv := &st.Server
-		sv.URL, sv.Name, sv.Version = nc.ConnectedUrlRedacted(), nc.ConnectedServerName(), nc.ConnectedServerVersion()
+		sv.URL, sv.Name, sv.Version = redact.URL(nc.ConnectedUrl()), nc.ConnectedServerName(), nc.ConnectedServerVersion()
 		rtt, err := nc.RTT()
 		if err != nil {
 			return fmt.Errorf("round trip to %s: %w", sv.URL, err)
