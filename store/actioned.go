@@ -339,7 +339,12 @@ const maxAckTries = 20
 // rely on the duplicate window, which a restart may come after: it reads
 // the subject's messages above the floor, and stores the acknowledgement
 // expecting the subject's last sequence to be the last one it read, so a
-// writer that stored one in between makes it read again.
+// writer that stored one in between makes it read again. When the floor
+// has left the stream and nothing is above it, the subject ends below the
+// floor and that is what it expects: the server then stores the
+// acknowledgement only while no message of the subject is above the
+// floor, so it is stored once. A second is stored only if the first has
+// itself left the stream (MaxAge, a purge) before its entry was completed.
 func (a *Actioner) publishAck(ctx context.Context, e outboxEntry, rec subjects.EventRecord) (bool, error) {
 	ce, err := a.cfg.Encode(rec)
 	if err != nil {
@@ -361,6 +366,15 @@ func (a *Actioner) publishAck(ctx context.Context, e outboxEntry, rec subjects.E
 		if found, last, err = a.findAck(ctx, subject, msgID, last); err != nil || found {
 			return false, err
 		}
+		// Nothing above last, yet the subject's last sequence is not last:
+		// the floor left the stream (MaxAge, a purge) and the subject now
+		// ends below it. Our acknowledgement, newer than the floor, would
+		// end it above: expect where it ends.
+		now, err := a.ackFloor(ctx, e.IntegrationID)
+		if err != nil {
+			return false, err
+		}
+		last = min(last, now)
 		if try > 0 { // a direct get may lag the leader
 			select {
 			case <-time.After(time.Duration(try) * 10 * time.Millisecond):

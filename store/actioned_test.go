@@ -209,6 +209,69 @@ func TestCompleteAfterTheDuplicateWindowStoresNoSecondAck(t *testing.T) {
 	checkOneAckEach(t, st2, []string{ids[0], ids[3], ids[6], ids[9], ids[1]})
 }
 
+// TestCompleteAfterTheAckFloorLeftTheStream stops an action of int-0 after
+// the mark, then removes the acknowledgement its outbox entry took as its
+// floor, as event retention (MaxAge) or an administrator's purge would:
+// the whole subject, or the floor message alone with an older
+// acknowledgement left. Completion still stores the acknowledgement, once:
+// a second pass and a second action store none.
+func TestCompleteAfterTheAckFloorLeftTheStream(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		purge bool // the subject; else only the floor message
+	}{{"subject purged", true}, {"floor message deleted", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			ids := storeEvents(t, st, 7) // ids[0], [3], [6] are int-0's
+			ctx := context.Background()
+			act := actioner(t, st)
+			now := time.Now()
+			for _, id := range []string{ids[0], ids[3]} {
+				if _, newly, err := act.Action(ctx, id, "ana", "", now); err != nil || !newly {
+					t.Fatal(id, newly, err)
+				}
+			}
+			js, _ := jetstream.New(st.Conn())
+			events, err := js.Stream(ctx, store.StreamEvents)
+			if err != nil {
+				t.Fatal(err)
+			}
+			subject := subjects.Default().Actioned("int-0")
+			floor, err := events.GetLastMsgForSubject(ctx, subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := crashingActioner(t, st, store.PointActionedMarked).Action(ctx, ids[6], "bo", "", now); !errors.Is(err, store.ErrCrashed) {
+				t.Fatal(err)
+			}
+			acked := []string{ids[0], ids[6]}
+			if tc.purge {
+				err, acked = events.Purge(ctx, jetstream.WithPurgeSubject(subject)), ids[6:7]
+			} else {
+				err = events.DeleteMsg(ctx, floor.Sequence)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			n, err := act.Complete(ctx)
+			if err != nil || n != 1 {
+				t.Fatalf("complete: stored %d, want 1: %v", n, err)
+			}
+			if keys := test.OutboxKeys(t, st.Conn()); len(keys) != 0 {
+				t.Fatalf("outbox after completion: %v", keys)
+			}
+			if n, err := act.Complete(ctx); n != 0 || err != nil {
+				t.Fatalf("second pass stored %d: %v", n, err)
+			}
+			if _, newly, err := act.Action(ctx, ids[6], "cy", "", now); err != nil || newly {
+				t.Fatalf("second action: newly %t, %v", newly, err)
+			}
+			checkOneAckEach(t, st, acked)
+		})
+	}
+}
+
 // TestCompletersAndActionsRacing leaves 30 actions stopped at the three
 // fault points, lets the duplicate window pass, and then runs three
 // completers on their own connections at once, while two operators action
