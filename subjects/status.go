@@ -48,7 +48,10 @@ type StatusServer struct {
 	Version   string `json:"version,omitempty"`
 	// RTTMillis is the client's round trip to the server, in milliseconds.
 	RTTMillis float64 `json:"rttMillis,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	// AuthRefused is true when the server answered but refused the
+	// client's credentials: Reachable is then true and Error says why.
+	AuthRefused bool   `json:"authRefused,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // Kinds of StreamStatus.

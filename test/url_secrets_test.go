@@ -75,13 +75,19 @@ func TestServerURLSecretsAreRedacted(t *testing.T) {
 		})
 	}
 
-	// A wrong password in the URL: refused, and not printed.
+	// A wrong password in the URL: reported as refused, reachable, and
+	// not printed.
 	wrong := withCreds(users, "bob:fake-wrong-SECRET3")
-	for _, args := range [][]string{{"status", "--server", wrong}, {"status", "--json", "--server", wrong}} {
-		out, err := cli(t, args...)
-		if err == nil || !strings.Contains(out, "[REDACTED]") || strings.Contains(out, "SECRET") {
-			t.Errorf("%s with a wrong password: %v\n%s", strings.Join(args[:2], " "), err, out)
-		}
+	out, err := cli(t, "status", "--server", wrong)
+	if err == nil || !strings.Contains(out, "[REDACTED]") || strings.Contains(out, "SECRET") ||
+		!strings.Contains(out, "reachable, authentication refused (check the credentials): ") ||
+		!strings.Contains(out, "error: NATS server refused authentication: connect to nats://[REDACTED]:[REDACTED]@") {
+		t.Errorf("status with a wrong password: %v\n%s", err, out)
+	}
+	st, printed, err := statusJSON(t, wrong)
+	if err == nil || strings.Contains(printed, "SECRET") || !st.Server.Reachable || !st.Server.AuthRefused ||
+		!strings.Contains(st.Server.Error, "Authorization Violation") || !strings.Contains(st.Server.URL, "[REDACTED]") {
+		t.Errorf("status --json with a wrong password: %v\n%s", err, printed)
 	}
 	// events list with NATS_URL, a wrong token and a URL that does not parse.
 	for _, url := range []string{withCreds(tokens, "fake-wrong-SECRET4"), withCreds(users, "bob:fake-wrong-SECRET5") + "x"} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -86,11 +88,22 @@ func fetchStatus(cf *clientFlags) (subjects.DeploymentStatus, error) {
 	})
 	if err != nil {
 		st.Server.Error = err.Error()
-		if !reached {
+		switch {
+		case reached:
+		case authRefused(err):
+			st.Server.Reachable, st.Server.AuthRefused = true, true
+			err = fmt.Errorf("NATS server refused authentication: %w", err)
+		default:
 			err = fmt.Errorf("NATS server unreachable: %w", err)
 		}
 	}
 	return st, err
+}
+
+// authRefused reports whether err is the server refusing the client's
+// credentials at connect.
+func authRefused(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked)
 }
 
 // colourful reports whether w is a terminal that takes colour codes.
@@ -114,6 +127,10 @@ func printStatus(w io.Writer, st subjects.DeploymentStatus, colour bool) {
 		return "\x1b[1;31m" + s + "\x1b[0m"
 	}
 	sv := st.Server
+	if sv.AuthRefused {
+		fmt.Fprintf(w, "%-13s %s  %s\n", "Server", sv.URL, paint("reachable, authentication refused (check the credentials): "+sv.Error, true))
+		return
+	}
 	if !sv.Reachable {
 		fmt.Fprintf(w, "%-13s %s  %s\n", "Server", sv.URL, paint("unreachable: "+sv.Error, true))
 		return
@@ -172,15 +189,24 @@ func printStreams(w io.Writer, all []subjects.StreamStatus) {
 			streams = append(streams, s)
 		}
 	}
-	cell := func(rows []subjects.StreamStatus, i int) string {
-		if i >= len(rows) {
-			return fmt.Sprintf("%-43s", "")
+	// Each name column is as wide as its longest name.
+	width := func(head string, rows []subjects.StreamStatus) int {
+		n := len(head)
+		for _, r := range rows {
+			n = max(n, len(r.Name))
 		}
-		return fmt.Sprintf("%-22s %9s %10s", rows[i].Name, humanize.Comma(int64(rows[i].Messages)), humanize.IBytes(rows[i].Bytes))
+		return n
 	}
-	fmt.Fprintf(w, "%-22s %9s %10s  %-22s %9s %10s\n", "Streams", "messages", "bytes", "Buckets", "messages", "bytes")
+	sw, bw := width("Streams", streams), width("Buckets", buckets)
+	cell := func(rows []subjects.StreamStatus, nameWidth, i int) string {
+		if i >= len(rows) {
+			return strings.Repeat(" ", nameWidth+21)
+		}
+		return fmt.Sprintf("%-*s %9s %10s", nameWidth, rows[i].Name, humanize.Comma(int64(rows[i].Messages)), humanize.IBytes(rows[i].Bytes))
+	}
+	fmt.Fprintf(w, "%-*s %9s %10s  %-*s %9s %10s\n", sw, "Streams", "messages", "bytes", bw, "Buckets", "messages", "bytes")
 	for i := range max(len(streams), len(buckets)) {
-		fmt.Fprintf(w, "%s  %s\n", cell(streams, i), strings.TrimRight(cell(buckets, i), " "))
+		fmt.Fprintf(w, "%s  %s\n", cell(streams, sw, i), strings.TrimRight(cell(buckets, bw, i), " "))
 	}
 }
 

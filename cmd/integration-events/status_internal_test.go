@@ -73,6 +73,49 @@ func TestPrintStatusBoundsAndLabels(t *testing.T) {
 	}
 }
 
+// TestPrintStreamsAlignsLongNames: every name column is as wide as its
+// longest name (integration_actioned_outbox is 27 characters), so each
+// number stands under its heading.
+func TestPrintStreamsAlignsLongNames(t *testing.T) {
+	var all []subjects.StreamStatus
+	for _, n := range []string{"INTEGRATION_RUNS", "INTEGRATION_DEADLETTER"} {
+		all = append(all, subjects.StreamStatus{Name: n, Kind: subjects.StreamKindStream, Messages: 1234, Bytes: 5 << 10})
+	}
+	for _, n := range []string{"integration_failures", "integration_actioned_outbox", "integration_runs_seen"} {
+		all = append(all, subjects.StreamStatus{Name: n, Kind: subjects.StreamKindBucket, Messages: 1_234_567, Bytes: 3 << 20})
+	}
+	var b bytes.Buffer
+	printStreams(&b, all)
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	head := lines[0]
+	bucketsAt := strings.Index(head, "Buckets")
+	countEnd := strings.LastIndex(head, "messages") + len("messages")
+	for _, l := range lines[1:] {
+		name := strings.Fields(l[bucketsAt:])[0]
+		if !strings.HasPrefix(l[bucketsAt:], "integration_") || len(l) < countEnd || !strings.HasSuffix(l[:countEnd], " 1,234,567") {
+			t.Errorf("bucket %s out of its columns:\n%s\n%s", name, head, l)
+		}
+		if len(l) > statusWidth {
+			t.Errorf("line of %d characters: %s", len(l), l)
+		}
+	}
+	if len(lines) != 4 || !strings.HasPrefix(lines[3], strings.Repeat(" ", bucketsAt)) {
+		t.Errorf("a bucket without a stream beside it is not in its column:\n%s", b.String())
+	}
+}
+
+// TestPrintStatusAuthRefused: a server that refuses the credentials is
+// reported reachable and refusing, not unreachable.
+func TestPrintStatusAuthRefused(t *testing.T) {
+	var b bytes.Buffer
+	printStatus(&b, subjects.DeploymentStatus{Server: subjects.StatusServer{URL: "nats://[REDACTED]:[REDACTED]@127.0.0.1:4222", Reachable: true, AuthRefused: true,
+		Error: "connect to nats://[REDACTED]:[REDACTED]@127.0.0.1:4222: nats: Authorization Violation"}}, false)
+	want := "Server        nats://[REDACTED]:[REDACTED]@127.0.0.1:4222  reachable, authentication refused (check the credentials): connect to nats://[REDACTED]:[REDACTED]@127.0.0.1:4222: nats: Authorization Violation\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
 func TestRanges(t *testing.T) {
 	for _, c := range []struct {
 		in   []int
