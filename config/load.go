@@ -86,7 +86,7 @@ func Apply(fs *pflag.FlagSet, environ func() []string) error {
 	fromFile := koanf.New(delim)
 	if path != "" {
 		if err := fromFile.Load(file.Provider(path), yaml.Parser()); err != nil {
-			return fmt.Errorf("config %s: %w", path, fileError(err))
+			return fmt.Errorf("config %s: %w", path, fileError(err, path))
 		}
 		if err := checkKeys(fs, fromFile.Keys()); err != nil {
 			return fmt.Errorf("config %s: %w", path, err)
@@ -151,15 +151,26 @@ func flagOfEnv(fs *pflag.FlagSet, k string) string {
 }
 
 // checkKeys refuses keys that are no flag of fs, and the key config itself
-// (a file does not name another file).
+// (a file does not name another file). A key nested under a flag is that
+// flag given a mapping; nothing under a secret's name is quoted (a secret
+// written as a mapping's key would be).
 func checkKeys(fs *pflag.FlagSet, keys []string) error {
 	var errs []error
 	slices.Sort(keys)
+	said := map[string]bool{}
 	for _, k := range keys {
 		if k != FlagName && fs.Lookup(k) != nil {
 			continue
 		}
+		k = shownKey(k)
+		if said[k] {
+			continue
+		}
+		said[k] = true
+		top, _, _ := strings.Cut(k, delim)
 		switch near := closest(fs, k); {
+		case top != FlagName && fs.Lookup(top) != nil:
+			errs = append(errs, fmt.Errorf("key %q: a mapping, want %s", top, kindOf(fs.Lookup(top))))
 		case k == FlagName:
 			errs = append(errs, fmt.Errorf("key %q: a configuration file cannot name another; give --config or %s", k, EnvName(FlagName)))
 		case near != "":
@@ -171,17 +182,34 @@ func checkKeys(fs *pflag.FlagSet, keys []string) error {
 	return errors.Join(errs...)
 }
 
-// fileError is why the file could not be loaded, without the
+// shownKey is nested key k (a.b.c) as far as an error may quote it: up to
+// and including its first secret name.
+func shownKey(k string) string {
+	parts := strings.Split(k, delim)
+	for i, p := range parts {
+		if IsSecret(p) {
+			return strings.Join(parts[:i+1], delim)
+		}
+	}
+	return k
+}
+
+// fileError is why the file at path could not be loaded, without the
 // *os.PathError's repetition of the path, and without the value YAML
 // quotes when the file is no mapping (a file holding only a token would
-// be printed).
-func fileError(err error) error {
+// be printed). A key given twice is named, with its lines (duplicateKeys).
+func fileError(err error, path string) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
 	}
 	var te *goyaml.TypeError
 	if errors.As(err, &te) {
+		if data, rerr := os.ReadFile(path); rerr == nil {
+			if dup := duplicateKeys(data); dup != nil {
+				return dup
+			}
+		}
 		return errors.New("not a YAML mapping of keys to values (disable-after: 3)")
 	}
 	return err

@@ -104,6 +104,12 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"not yaml", "disable-after: [\n", nil, []string{`config FILE: yaml:`}},
 		{"no mapping", "fake-token-in-the-wrong-file\n", nil, []string{`config FILE: not a YAML mapping of keys to values`}},
 		{"a list", "- a\n", nil, []string{`config FILE: not a YAML mapping`}},
+		{"a key twice", "disable-after: 1\nack-wait: 2s\ndisable-after: 2\n", nil, []string{`config FILE: line 3: key "disable-after" given twice, first at line 1`}},
+		{"a nested key twice", "http:\n  listen: a\n  listen: b\n", nil, []string{`line 3: key "http.listen" given twice, first at line 2`}},
+		{"a key twice under a secret", "http-token:\n  fake-token-1: 1\n  fake-token-1: 2\n", nil, []string{`line 3: a key under "http-token" given twice, first at line 2`}},
+		{"a secret as a mapping's key", "http-token: {fake-token-SECRET: 1}\n", nil, []string{`config FILE: key "http-token": a mapping, want a string`}},
+		{"a secret as a nested key", "tokens:\n  fake-token-SECRET: 1\n", nil, []string{`unknown key "tokens"`}},
+		{"a mapping for one value", "disable-after: {a: 1, b: 2}\n", nil, []string{`key "disable-after": a mapping, want an integer`}},
 		{"environment", "", []string{"INTEGRATION_EVENTS_KEEP=maybe"}, []string{`INTEGRATION_EVENTS_KEEP: "maybe" is not true or false`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
