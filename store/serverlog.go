@@ -1,15 +1,23 @@
 package store
 
-import "go.uber.org/zap"
+import (
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
 
 // serverLog is a server.Logger that writes the embedded server's lines to
 // zap: notices (start-up, stream recovery) at debug level, warnings (a
-// stream state to rebuild after an unclean stop) and errors at their own.
+// stream state to rebuild after an unclean stop) and errors at their own,
+// never with a stack trace: the trace would be serverLog's own, and any
+// client that fails a TLS handshake makes the server log an error.
 type serverLog struct{ l *zap.SugaredLogger }
 
+// noStack keeps zap from adding a stack trace at any level.
+var noStack = zap.AddStacktrace(zap.LevelEnablerFunc(func(zapcore.Level) bool { return false }))
+
 func (s serverLog) Noticef(format string, v ...any) { s.l.Debugf(format, v...) }
-func (s serverLog) Warnf(format string, v ...any)   { s.l.Warnf(format, v...) }
-func (s serverLog) Errorf(format string, v ...any)  { s.l.Errorf(format, v...) }
-func (s serverLog) Fatalf(format string, v ...any)  { s.l.Errorf(format, v...) }
+func (s serverLog) Warnf(format string, v ...any)   { s.l.WithOptions(noStack).Warnf(format, v...) }
+func (s serverLog) Errorf(format string, v ...any)  { s.l.WithOptions(noStack).Errorf(format, v...) }
+func (s serverLog) Fatalf(format string, v ...any)  { s.l.WithOptions(noStack).Errorf(format, v...) }
 func (s serverLog) Debugf(format string, v ...any)  { s.l.Debugf(format, v...) }
 func (s serverLog) Tracef(format string, v ...any)  {}

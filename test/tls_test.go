@@ -2,6 +2,7 @@ package test
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -65,6 +66,26 @@ func TestNATSTLSOnTheEmbeddedServer(t *testing.T) {
 	}
 	if out, err := cli(t, "integrations", "show", "tls-a", "--server", s.URL, "--tlsca", certs.CA); err == nil {
 		t.Errorf("integrations show without a client certificate worked:\n%s", out)
+	}
+	// Each handshake refused is one short error line, without a stack
+	// trace: anyone who reaches the port cannot flood the log.
+	var lines []string
+	CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		lines = lines[:0]
+		for _, l := range strings.Split(s.Output(), "\n") {
+			if strings.Contains(l, "TLS handshake error") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) < 2 {
+			return fmt.Errorf("%d TLS handshake lines logged, want one per client refused (2)", len(lines))
+		}
+		return nil
+	})
+	for _, l := range lines {
+		if strings.Contains(l, "stacktrace") || len(l) > 400 || !strings.Contains(l, `"level":"error"`) {
+			t.Errorf("TLS handshake line of %d characters:\n%s", len(l), l)
+		}
 	}
 }
 
