@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
@@ -69,7 +70,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("connect to %s: %w", redact.URLs(url), redact.URLError(err, url))
 	}
 	defer nc.Close()
 	st, err := store.Open(ctx, nc, cfg.Store, log)

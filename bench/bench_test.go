@@ -90,3 +90,12 @@ func BenchmarkProcess(b *testing.B) {
 		})
 	}
 }
+
+// TestRunDoesNotPrintTheURLsSecrets: a --nats-url that does not parse is
+// quoted by url.Parse's error; its password is not.
+func TestRunDoesNotPrintTheURLsSecrets(t *testing.T) {
+	_, err := Run(context.Background(), Config{NATSURL: "nats://bob:fake-bench-SECRET@127.0.0.1:port"}, zap.NewNop())
+	if err == nil || strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "connect to nats://[REDACTED]:[REDACTED]@127.0.0.1:port") {
+		t.Fatalf("bench on a bad URL: %v", err)
+	}
+}
