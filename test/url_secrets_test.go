@@ -89,11 +89,19 @@ func TestServerURLSecretsAreRedacted(t *testing.T) {
 		!strings.Contains(st.Server.Error, "Authorization Violation") || !strings.Contains(st.Server.URL, "[REDACTED]") {
 		t.Errorf("status --json with a wrong password: %v\n%s", err, printed)
 	}
-	// events list with NATS_URL, a wrong token and a URL that does not parse.
+	// events list and status with NATS_URL, a wrong token and a URL that
+	// does not parse.
 	for _, url := range []string{withCreds(tokens, "fake-wrong-SECRET4"), withCreds(users, "bob:fake-wrong-SECRET5") + "x"} {
-		cmd := exec.Command(Binary(t), "events", "list")
+		cmd := exec.Command(Binary(t), "status")
 		cmd.Env = append(os.Environ(), "NATS_URL="+url)
 		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "Server        nats://[REDACTED]@") && !strings.Contains(string(out), "Server        nats://[REDACTED]:[REDACTED]@") ||
+			strings.Contains(string(out), "SECRET") {
+			t.Errorf("status with NATS_URL=%s: %v\n%s", url, err, out)
+		}
+		cmd = exec.Command(Binary(t), "events", "list")
+		cmd.Env = append(os.Environ(), "NATS_URL="+url)
+		out, err = cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "connect to") || strings.Contains(string(out), "SECRET") {
 			t.Errorf("events list with NATS_URL=%s: %v\n%s", url, err, out)
 		}

@@ -66,7 +66,7 @@ func statusCmd() *cobra.Command {
 // server (URL, round trip) in its place. On an error the status holds the
 // server only, saying what was reached.
 func fetchStatus(cf *clientFlags) (subjects.DeploymentStatus, error) {
-	st := subjects.DeploymentStatus{Server: subjects.StatusServer{URL: redact.URLs(cf.server)}}
+	var st subjects.DeploymentStatus
 	reached := false
 	err := cf.call(subjects.EndpointStatus, func(ctx context.Context, c *operator.Client) error {
 		nc := c.Conn()
@@ -88,6 +88,9 @@ func fetchStatus(cf *clientFlags) (subjects.DeploymentStatus, error) {
 	})
 	if err != nil {
 		st.Server.Error = err.Error()
+		if !reached { // the URL connect took, from $NATS_URL too
+			st.Server.URL = redact.URLs(cf.server)
+		}
 		switch {
 		case reached:
 		case authRefused(err):
