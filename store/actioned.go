@@ -370,11 +370,11 @@ func (a *Actioner) publishAck(ctx context.Context, e outboxEntry, rec subjects.E
 		// the floor left the stream (MaxAge, a purge) and the subject now
 		// ends below it. Our acknowledgement, newer than the floor, would
 		// end it above: expect where it ends.
-		now, err := a.ackFloor(ctx, e.IntegrationID)
+		end, err := a.ackFloor(ctx, e.IntegrationID)
 		if err != nil {
 			return false, err
 		}
-		last = min(last, now)
+		last = min(last, end)
 		if try > 0 { // a direct get may lag the leader
 			select {
 			case <-time.After(time.Duration(try) * 10 * time.Millisecond):
