@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/console"
-	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/metrics"
+	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
@@ -105,7 +105,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 			if err != nil {
 				return nil, err
 			}
-			scfg.Users, scfg.Nkeys = users.Users, users.Nkeys
+			scfg.Users, scfg.Nkeys, scfg.Accounts = users.Users, users.Nkeys, users.Accounts
 			s.internal = []nats.Option{nats.UserInfo(users.Internal.User, users.Internal.Password)}
 			opts = append(opts, s.internal...)
 		}
@@ -202,6 +202,7 @@ func (s *service) Stop(ctx context.Context) {
 
 // closeWait bounds how long close waits for the connection to drain.
 const closeWait = 5 * time.Second
+
 // newMetrics returns the service's metrics, with every label value the
 // processor can use made at zero.
 func newMetrics() *metrics.Metrics {
