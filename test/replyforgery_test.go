@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +38,24 @@ func forgedReplies() []string {
 type protectedState struct {
 	stored   map[string]int
 	counters map[string]subjects.FailureCounter
+}
+
+// checkNothingForged settles what nc sent and compares the protected
+// state with before.
+func checkNothingForged(t *testing.T, nc, admin *nats.Conn, before protectedState) {
+	t.Helper()
+	settle(t, nc, admin)
+	after := readProtected(t, admin)
+	for k, n := range after.stored {
+		if before.stored[k] != n {
+			t.Errorf("%s: %d messages, %d before", k, n, before.stored[k])
+		}
+	}
+	for id, c := range before.counters {
+		if a := after.counters[id]; a.ConsecutiveFailures != c.ConsecutiveFailures || a.Disabled != c.Disabled || a.Episode != c.Episode {
+			t.Errorf("%s: counter went from streak %d disabled %t episode %d to %d %t %d", id, c.ConsecutiveFailures, c.Disabled, c.Episode, a.ConsecutiveFailures, a.Disabled, a.Episode)
+		}
+	}
 }
 
 func readProtected(t *testing.T, admin *nats.Conn) protectedState {
@@ -95,10 +112,13 @@ func TestNoRoleForgesThroughAReplySubject(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := readProtected(t, admin)
-	if before.counters[rfOff].Disabled != true || before.stored[store.StreamCommands+" "+subj.Disable(rfOff)] != 1 {
-		t.Fatalf("set-up: %+v", before)
+	start := readProtected(t, admin)
+	if !start.counters[rfOff].Disabled || start.stored[store.StreamCommands+" "+subj.Disable(rfOff)] != 1 {
+		t.Fatalf("set-up: %+v", start)
 	}
+	// Each role is checked after its requests, and all at the end, for an
+	// answer that came late.
+	defer checkNothingForged(t, admin, admin, start)
 
 	// send publishes data on subject with each forged reply.
 	send := func(nc *nats.Conn, subject string, data []byte) {
@@ -115,6 +135,8 @@ func TestNoRoleForgesThroughAReplySubject(t *testing.T) {
 	}
 
 	t.Run("runner", func(t *testing.T) {
+		before := readProtected(t, admin)
+		defer checkNothingForged(t, runner, admin, before)
 		run, _ := json.Marshal(workload.Succeeded("rf-src", "rf-src-1"))
 		send(runner, subj.Run("rf-src"), run) // a JetStream publish: its PubAck
 		info, direct, msgGet, req := kvGet(store.BucketMappings, "Salesforce.Account.none")
@@ -132,6 +154,8 @@ func TestNoRoleForgesThroughAReplySubject(t *testing.T) {
 	})
 
 	t.Run("operator", func(t *testing.T) {
+		before := readProtected(t, admin)
+		defer checkNothingForged(t, op, admin, before)
 		send(op, subj.API(subjects.EndpointStatus), []byte(`{}`))
 		send(op, subj.API(subjects.EndpointIntegrationGet), []byte(`{"integrationId":"`+rfOff+`"}`))
 		send(op, "$SRV.PING", nil)
@@ -156,6 +180,8 @@ func TestNoRoleForgesThroughAReplySubject(t *testing.T) {
 	})
 
 	t.Run("subscriber", func(t *testing.T) {
+		before := readProtected(t, admin)
+		defer checkNothingForged(t, sub, admin, before)
 		js, _ := jetstream.New(sub)
 		c, err := js.Consumer(ctx, store.StreamEvents, UserSubscriber)
 		if err != nil {
@@ -193,20 +219,4 @@ func TestNoRoleForgesThroughAReplySubject(t *testing.T) {
 		})
 	})
 
-	for _, nc := range []*nats.Conn{runner, op, sub} {
-		settle(t, nc, admin)
-	}
-	after := readProtected(t, admin)
-	if !maps.Equal(after.stored, before.stored) {
-		for k, n := range after.stored {
-			if before.stored[k] != n {
-				t.Errorf("%s: %d messages, %d before", k, n, before.stored[k])
-			}
-		}
-	}
-	for id, c := range before.counters {
-		if a := after.counters[id]; a.ConsecutiveFailures != c.ConsecutiveFailures || a.Disabled != c.Disabled || a.Episode != c.Episode {
-			t.Errorf("%s: counter went from %+v to %+v", id, c, a)
-		}
-	}
 }
