@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -148,8 +149,12 @@ func TestNoRoleForgesThroughAReplySubject(t *testing.T) {
 		if _, err := js.Publish(ctx, subj.Run("rf-src"), run); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := runner.Request(info, nil, 5*time.Second); err != nil {
+		kv, err := js.KeyValue(ctx, store.BucketMappings)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if _, err := kv.Get(ctx, "Salesforce.Account.none"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+			t.Fatalf("runner's mapping get: %v, want key not found", err)
 		}
 	})
 
