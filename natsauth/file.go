@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/nats-io/nkeys"
 	"go.yaml.in/yaml/v3"
@@ -70,8 +71,7 @@ func Parse(data []byte) ([]User, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		// yaml's errors quote keys and line numbers, not values.
-		return nil, fmt.Errorf("users file: %w", err)
+		return nil, fmt.Errorf("users file: %w", yamlError(err))
 	}
 	if len(f.Users) == 0 {
 		return nil, fmt.Errorf("%w: the users file lists no users (want users: [{name, password or nkey, role}])", ErrNoUsers)
@@ -151,4 +151,32 @@ func ValidateName(name string) error {
 		return fmt.Errorf("%w: name %q is reserved for the processor's own connection", ErrBadName, name)
 	}
 	return nil
+}
+
+// yamlLine splits one of yaml's type errors into its line and the rest.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// yamlError is err without the values yaml quotes: its type errors print
+// the offending value (`users: ["run1:secret"]`) and an unknown key (a
+// stray password on a line of its own), so they are reduced to their line
+// numbers and what was wrong. Syntax errors quote no value and pass as
+// they are.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		line := "?"
+		if m := yamlLine.FindStringSubmatch(e); m != nil {
+			line = m[1]
+		}
+		what := "a value of the wrong kind"
+		if strings.Contains(e, " not found in type ") {
+			what = "an unknown key"
+		}
+		msgs = append(msgs, fmt.Sprintf("line %s: %s", line, what))
+	}
+	return fmt.Errorf("%s (want users: a list of {name, password or nkey, role})", strings.Join(msgs, "; "))
 }

@@ -119,6 +119,22 @@ func TestParseRefusesUnknownKeysAndBadYAML(t *testing.T) {
 	}
 }
 
+// yaml's type errors quote the value, so a password written in the wrong
+// place would be printed; the users file's errors give its line instead.
+func TestParseYAMLErrorsHoldNoValues(t *testing.T) {
+	for _, tc := range []struct{ yaml, says string }{
+		{`users: [ "run1:fake-hunter2-SECRET" ]`, "line 1: a value of the wrong kind"},
+		{"users:\n  - {name: a, password: x, role: runner}\n  - fake-hunter2-SECRET\n", "line 3: a value of the wrong kind"},
+		{"users:\n  - name: a\n    fake-hunter2-SECRET: x\n", "line 3: an unknown key"},
+		{"fake-hunter2-SECRET", "line 1: a value of the wrong kind"},
+	} {
+		_, err := Parse([]byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.says) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v, want %q without the value", tc.yaml, err, tc.says)
+		}
+	}
+}
+
 func TestReadFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "users.yaml")

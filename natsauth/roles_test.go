@@ -111,6 +111,9 @@ func TestForServer(t *testing.T) {
 	if u := a.Users[1]; u.Username != "run1" || u.Password != "fake-run1" || !slices.Equal(u.Permissions.Publish.Allow, RoleRunner.Grants("run1", subjects.Default()).Publish) {
 		t.Errorf("run1: %+v", u)
 	}
+	if len(a.Accounts) != 4 || len(a.Nkeys) != 1 || a.Users[0].Account.Name != ServiceAccount || a.Users[1].Account.Name != RunnersAccount || a.Nkeys[0].Account.Name != SubscribersAccount {
+		t.Errorf("accounts %d; internal user in %v, run1 in %v, sub1 in %v", len(a.Accounts), a.Users[0].Account, a.Users[1].Account, a.Nkeys[0].Account)
+	}
 	if len(a.Nkeys) != 1 || a.Nkeys[0].Nkey != nk || !slices.Equal(a.Nkeys[0].Permissions.Subscribe.Allow, RoleSubscriber.Grants("sub1", subjects.Default()).Subscribe) {
 		t.Errorf("nkeys %+v", a.Nkeys)
 	}

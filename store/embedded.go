@@ -35,8 +35,10 @@ type ServerConfig struct {
 	MaxPayload int32
 	// Users and Nkeys turn on authentication: clients must be one of them
 	// (natsauth.ForServer builds them). None: anyone may connect.
-	Users []*server.User
-	Nkeys []*server.NkeyUser
+	// Accounts are the accounts users are in; none: the global account.
+	Users    []*server.User
+	Nkeys    []*server.NkeyUser
+	Accounts []*server.Account
 	// TLSCert and TLSKey (PEM files) turn on TLS on the client port: plain
 	// text clients are refused; the in-process connection is exempt.
 	// TLSCA (PEM) makes clients present a certificate it signed.
@@ -76,6 +78,7 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		HTTPPort:   0,
 		Users:      cfg.Users,
 		Nkeys:      cfg.Nkeys,
+		Accounts:   cfg.Accounts,
 	}
 	if err := cfg.tls(opts); err != nil {
 		return nil, err

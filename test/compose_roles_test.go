@@ -2,6 +2,9 @@ package test
 
 import (
 	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,13 +14,15 @@ import (
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats-server/v2/conf"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// TestComposeNATSRoles checks deploy/nats/nats-server.conf's users against
-// natsauth's role table, then starts a real server from it (one node, on
+// TestComposeNATSRoles checks deploy/nats/nats-server.conf's accounts,
+// their imports and exports, and its users against what natsauth builds
+// for serve --nats-auth, then starts a real server from it (one node, on
 // loopback) with serve connected as docker-compose.yml connects it, and
 // drives the roles' boundaries there.
 func TestComposeNATSRoles(t *testing.T) {
@@ -31,6 +36,7 @@ func TestComposeNATSRoles(t *testing.T) {
 		}
 	}
 	opts := loadNATSConfig(t, root, node)
+	checkAccountsAsGenerated(t, filepath.Join(root, "deploy", "nats", "nats-server.conf"), env)
 
 	byName := map[string]*server.User{}
 	for _, u := range opts.Users {
@@ -43,6 +49,9 @@ func TestComposeNATSRoles(t *testing.T) {
 			continue
 		}
 		want := r.Grants(string(r), subjects.Default())
+		if u.Account == nil || u.Account.Name != r.Account() {
+			t.Errorf("user %s: account %v, want %s", r, u.Account, r.Account())
+		}
 		if u.Permissions == nil || u.Permissions.Publish == nil || u.Permissions.Subscribe == nil {
 			t.Errorf("user %s: permissions %+v, want %+v", r, u.Permissions, want)
 			continue
@@ -58,8 +67,8 @@ func TestComposeNATSRoles(t *testing.T) {
 		}
 	}
 	proc := byName[natsauth.InternalUser]
-	if proc == nil || proc.Permissions != nil {
-		t.Fatalf("user %s (the replicas): %+v, want one with every permission", natsauth.InternalUser, proc)
+	if proc == nil || proc.Permissions != nil || proc.Account == nil || proc.Account.Name != natsauth.ServiceAccount {
+		t.Fatalf("user %s (the replicas): %+v, want one in %s with every permission", natsauth.InternalUser, proc, natsauth.ServiceAccount)
 	}
 	for _, name := range []string{"integration-events-1", "integration-events-2"} {
 		svc := project.Services[name]
@@ -109,6 +118,12 @@ func TestComposeNATSRoles(t *testing.T) {
 
 	mustPublishJSON(t, runner, subj.Disable("dep-a"), map[string]string{"integrationId": "dep-a", "reason": forged})
 	Publish(t, sub, workload.Failed("dep-b", forged, subjects.StagePerform, 502))
+	// A reply subject is not checked against permissions: the runner's
+	// PubAck would be a disable command in a one-account layout.
+	ack, _ := json.Marshal(workload.Succeeded("dep-c", "dep-c-1"))
+	if err := runner.PublishMsg(&nats.Msg{Subject: subj.Run("dep-c"), Reply: subj.Disable("dep-a"), Data: ack}); err != nil {
+		t.Fatal(err)
+	}
 	waitViolation(t, rv, subj.Disable("dep-a"))
 	waitViolation(t, sv, subj.Run("dep-b"))
 	settle(t, runner, admin)
@@ -122,5 +137,48 @@ func TestComposeNATSRoles(t *testing.T) {
 	js, _ := jetstream.New(sub)
 	if err := js.DeleteStream(refusedCtx(t), store.StreamEvents); err == nil {
 		t.Error("subscriber deleted INTEGRATION_EVENTS")
+	}
+}
+
+// checkAccountsAsGenerated compares the accounts of the config file at path
+// (read under env) with natsauth.AccountsConfig under the default subjects,
+// both parsed by the server's config parser: the same accounts, each with
+// the same JetStream setting, exports and imports. Users are compared
+// separately, as the server loads them; the file may add the system
+// account.
+func checkAccountsAsGenerated(t *testing.T, path string, env map[string]string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	file, err := conf.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := conf.Parse(natsauth.AccountsConfig(subjects.Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := file["accounts"].(map[string]any)
+	want, _ := gen["accounts"].(map[string]any)
+	if len(want) != 4 {
+		t.Fatalf("natsauth generates %d accounts: %v", len(want), want)
+	}
+	for name, w := range want {
+		g, ok := got[name].(map[string]any)
+		if !ok {
+			t.Errorf("%s: no account %s", path, name)
+			continue
+		}
+		for _, key := range []string{"jetstream", "exports", "imports"} {
+			if !reflect.DeepEqual(g[key], w.(map[string]any)[key]) {
+				t.Errorf("%s: account %s %s:\n got %v\nwant %v", path, name, key, g[key], w.(map[string]any)[key])
+			}
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok && name != file["system_account"] {
+			t.Errorf("%s: account %s is not one natsauth generates", path, name)
+		}
 	}
 }

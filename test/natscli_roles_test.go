@@ -62,6 +62,9 @@ func TestStockNatsCLIUnderRoles(t *testing.T) {
 	if out, err := as(UserOperator, "micro", "ls", "--json"); err != nil || !strings.Contains(string(out), `"integration-events"`) {
 		t.Errorf("operator nats micro ls: %v\n%s", err, out)
 	}
+	if out, err := as(UserOperator, "micro", "stats", "integration-events", "--json"); err != nil || !strings.Contains(string(out), `"num_requests"`) {
+		t.Errorf("operator nats micro stats: %v\n%s", err, out)
+	}
 	if out, err := as(UserOperator, "pub", "--jetstream", "integrations.commands.enable.cli-r", `{"integrationId":"cli-r","enabledBy":"op1"}`); err != nil {
 		t.Errorf("operator nats pub enable: %v\n%s", err, out)
 	}

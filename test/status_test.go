@@ -235,3 +235,43 @@ func TestStatusWithoutTheServiceFails(t *testing.T) {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
 }
+
+// TestStatusAsAnOperator runs status with an operator's credentials
+// against serve --nats-auth, where the operator is in its own account and
+// sees the service only through its imports; a runner's status fails at
+// once, naming the violation.
+func TestStatusAsAnOperator(t *testing.T) {
+	users := WriteAuthUsers(t)
+	s := StartServe(t, t.TempDir(), FreePort(t), "--nats-auth", users.File, "--disable-after", "1")
+	runner, _ := ConnectAs(t, s.URL, users.As(UserRunner)...)
+	admin, _ := ConnectAs(t, s.URL, users.As(UserAdmin)...)
+	Publish(t, runner, workload.Failed("sta-op", "sta-1", subjects.StagePerform, 502))
+	WaitCounter(t, admin, "sta-op", Streak(1, true))
+
+	as := func(user string, args ...string) *exec.Cmd {
+		return exec.Command(Binary(t), append([]string{"status", "--server", s.URL, "--user", user, "--password", users.Passwords[user]}, args...)...)
+	}
+	out, err := as(UserOperator, "--json").Output()
+	var st subjects.DeploymentStatus
+	if err != nil || json.Unmarshal(out, &st) != nil {
+		t.Fatalf("operator's status --json: %v\n%s", err, out)
+	}
+	runs := -1
+	for _, x := range st.Streams {
+		if x.Name == "INTEGRATION_RUNS" {
+			runs = int(x.Messages)
+		}
+	}
+	if !st.Server.Reachable || st.Server.Error != "" || runs != 1 || st.Disabled.Total != 1 || st.Disabled.Integrations[0].IntegrationID != "sta-op" || len(st.Replicas) != 1 {
+		t.Errorf("operator's status: %+v", st)
+	}
+	text, err := as(UserOperator).Output()
+	if err != nil || !regexp.MustCompile(`(?m)^  sta-op +`).Match(text) {
+		t.Errorf("operator's status: %v\n%s", err, text)
+	}
+	start := time.Now()
+	out, err = as(UserRunner).CombinedOutput()
+	if err == nil || !containsFold(string(out), "permissions violation") || time.Since(start) > 10*time.Second {
+		t.Errorf("runner's status: %v after %s\n%s", err, time.Since(start), out)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // defaultServer is where the client commands connect without --server or
@@ -27,6 +28,9 @@ type clientFlags struct {
 	root    string
 	timeout time.Duration
 	creds   natsauth.Client
+	// flags are where add defined them: a flag given explicitly wins over
+	// natscli's variable even when it has the default value.
+	flags *pflag.FlagSet
 }
 
 // clientEnv pairs each flag with the variable natscli reads for it; the
@@ -54,6 +58,7 @@ func (f *clientFlags) clientEnv() []struct {
 
 func (f *clientFlags) add(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
+	f.flags = pf
 	usage := map[string]string{
 		"server":   "NATS server URLs, comma separated (default " + defaultServer + ")",
 		"user":     "user name",
@@ -92,20 +97,29 @@ func (f *clientFlags) session() (ctx context.Context, nc *nats.Conn, done func()
 	return ctx, nc, func() { stop(); cancel(nil); nc.Close() }, nil
 }
 
-// connect connects with the flags and extra options, falling back to
-// natscli's environment variables for the flags not given.
-func (f *clientFlags) connect(extra ...nats.Option) (*nats.Conn, error) {
+// fromEnv sets the flags not given from natscli's environment variables.
+// An invalid $NATS_TIMEOUT is an error naming it.
+func (f *clientFlags) fromEnv() error {
 	for _, e := range f.clientEnv() {
 		if *e.v == "" {
 			*e.v = os.Getenv(e.env)
 		}
 	}
-	if v, ok := os.LookupEnv("NATS_TIMEOUT"); ok && f.timeout == operator.DefaultClientTimeout {
+	if v, ok := os.LookupEnv("NATS_TIMEOUT"); ok && (f.flags == nil || !f.flags.Changed("timeout")) {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return nil, fmt.Errorf("NATS_TIMEOUT=%q: %w", v, err)
+			return fmt.Errorf("NATS_TIMEOUT=%q: %w", v, err)
 		}
 		f.timeout = d
+	}
+	return nil
+}
+
+// connect connects with the flags and extra options, falling back to
+// natscli's environment variables for the flags not given.
+func (f *clientFlags) connect(extra ...nats.Option) (*nats.Conn, error) {
+	if err := f.fromEnv(); err != nil {
+		return nil, err
 	}
 	if f.server == "" {
 		f.server = defaultServer

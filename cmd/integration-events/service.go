@@ -105,7 +105,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 			if err != nil {
 				return nil, err
 			}
-			scfg.Users, scfg.Nkeys = users.Users, users.Nkeys
+			scfg.Users, scfg.Nkeys, scfg.Accounts = users.Users, users.Nkeys, users.Accounts
 			s.internal = []nats.Option{nats.UserInfo(users.Internal.User, users.Internal.Password)}
 			opts = append(opts, s.internal...)
 		}
