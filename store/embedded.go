@@ -45,19 +45,36 @@ type ServerConfig struct {
 	TLSCert, TLSKey, TLSCA string
 }
 
-// StartServer starts an embedded NATS server with JetStream and waits until
-// it accepts connections.
-func StartServer(cfg ServerConfig) (*server.Server, error) {
-	host, portStr, err := net.SplitHostPort(cfg.Listen)
+// ParseListen reads the embedded server's client address, host:port as
+// --nats-listen gives it; port 0 or -1 picks a free one (-1 returned).
+// Errors name nats-listen and the address.
+func ParseListen(addr string) (host string, port int, err error) {
+	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %w", cfg.Listen, err)
+		if ae, ok := errors.AsType[*net.AddrError](err); ok {
+			err = errors.New(ae.Err)
+		}
+		return "", 0, fmt.Errorf("nats-listen %q: %w", addr, err)
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("listen port %q: %w", portStr, err)
+	port, err = strconv.Atoi(portStr)
+	if err != nil || port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("nats-listen %q: port %q is not -1 to 65535", addr, portStr)
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	}
+	return host, port, nil
+}
+
+// StartServer starts an embedded NATS server with JetStream and waits until
+// it accepts connections. It holds an exclusive lock on DataDir's LockFile
+// until the server has shut down: a directory another process holds is
+// ErrDataDirInUse. A client address it cannot listen on fails at once with
+// the listen error, naming nats-listen.
+func StartServer(cfg ServerConfig) (*server.Server, error) {
+	host, port, err := ParseListen(cfg.Listen)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.DataDir == "" {
 		return nil, errors.New("embedded server needs a data directory")
@@ -83,21 +100,57 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 	if err := cfg.tls(opts); err != nil {
 		return nil, err
 	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("embedded server: %w", err)
 	}
-	if cfg.Log != nil {
-		s.SetLoggerV2(serverLog{cfg.Log.Sugar().With("component", "nats-server")}, false, false, false)
-	} else if cfg.Logs {
+	fatal := &fatalNote{}
+	if cfg.Logs && cfg.Log == nil {
 		s.ConfigureLogger()
+	} else {
+		zl := cmp.Or(cfg.Log, zap.NewNop())
+		s.SetLoggerV2(serverLog{l: zl.Sugar().With("component", "nats-server"), fatal: fatal}, false, false, false)
 	}
-	go s.Start()
-	if !s.ReadyForConnections(30 * time.Second) {
+	if err := start(s, fatal); err != nil {
 		s.Shutdown()
-		return nil, errors.New("embedded server did not become ready in 30s")
+		s.WaitForShutdown()
+		lock.release()
+		if errors.Is(err, errListen) {
+			return nil, fmt.Errorf("nats-listen %s: %w", cfg.Listen, err)
+		}
+		return nil, err
 	}
+	lock.holdUntilShutdown(s)
 	return s, nil
+}
+
+// start runs s.Start, which returns once the client port listens or the
+// server gave up (a fatal error, as a port taken): the latter is an error
+// at once, no ready timeout to wait out. A listen error wraps errListen.
+func start(s *server.Server, fatal *fatalNote) error {
+	started := make(chan struct{})
+	go func() {
+		s.Start()
+		close(started)
+	}()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		return errors.New("embedded server did not become ready in 30s")
+	}
+	if s.Addr() != nil {
+		return nil
+	}
+	msg, err := fatal.get()
+	if _, ok := errors.AsType[*net.OpError](err); ok {
+		return fmt.Errorf("%w: %w", errListen, err)
+	}
+	return fmt.Errorf("embedded server did not start: %s", cmp.Or(msg, "see its log"))
 }
 
 // tls sets the TLS options of opts from the certificate files.
