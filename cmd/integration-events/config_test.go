@@ -114,6 +114,8 @@ func TestBadConfigurationFailsServeAtStart(t *testing.T) {
 		{"replicas: 7\n", "replicas 7 must be 1 to 5"},
 		{"http-listen: nowhere\n", `http-listen "nowhere"`},
 		{"http-listen: 0.0.0.0:0\n", "refusing to serve the HTTP API on 0.0.0.0:0, beyond loopback, without a token"},
+		{"nats-listen:\n", `nats-listen "": missing port in address`},
+		{"nats-listen: nonsense\n", `nats-listen "nonsense": missing port in address`},
 	} {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "serve.yaml")
@@ -122,10 +124,14 @@ func TestBadConfigurationFailsServeAtStart(t *testing.T) {
 		}
 		cmd := serveCmd()
 		cmd.SilenceUsage, cmd.SilenceErrors = true, true
-		cmd.SetArgs([]string{"--config", path, "--data-dir", dir, "--nats-listen", "127.0.0.1:-1", "--http-listen", "127.0.0.1:0"})
-		if strings.HasPrefix(c.file, "http-listen") {
-			cmd.SetArgs([]string{"--config", path, "--data-dir", dir, "--nats-listen", "127.0.0.1:-1"})
+		// The file's listen address, not a flag's, is the one on trial.
+		args := []string{"--config", path, "--data-dir", dir}
+		for _, key := range []string{"nats-listen", "http-listen"} {
+			if !strings.HasPrefix(c.file, key) {
+				args = append(args, "--"+key, "127.0.0.1:0")
+			}
 		}
+		cmd.SetArgs(args)
 		// Should serve start after all, the deadline stops it.
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		err := cmd.ExecuteContext(ctx)

@@ -54,6 +54,9 @@ func (c serviceConfig) Validate() error {
 	if err == nil && c.HTTP.Listen != "" {
 		err = c.HTTP.Validate()
 	}
+	if err == nil && c.NATSURL == "" {
+		_, _, err = store.ParseListen(c.NATSListen)
+	}
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
