@@ -17,6 +17,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// errRefused is a request the NATS server refused for the user's
+// permissions: on the API subject, or on the inbox its reply would reach.
+var errRefused = errors.New("refused by the NATS server")
+
 // call connects, runs f with a client of the operator API and closes the
 // connection. An error reply reads "endpoint: 404 message".
 func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.Client) error) error {
@@ -35,7 +39,7 @@ func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.C
 			return fmt.Errorf("%s: %w", endpoint, err)
 		}
 		if denied := context.Cause(ctx); errors.Is(denied, nats.ErrPermissionViolation) {
-			return fmt.Errorf("%s: %w", endpoint, denied)
+			return fmt.Errorf("%s: %w: %w (check the user's role and --inbox-prefix)", endpoint, errRefused, denied)
 		}
 		return err
 	}
