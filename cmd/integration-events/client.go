@@ -46,6 +46,16 @@ func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.C
 	return nil
 }
 
+// checkPageSize refuses, before any request, a --page-size the API would
+// refuse (operator.CheckPageSize), as the command's own error:
+// "--page-size 500: must be 1 to 100".
+func checkPageSize(n int) error {
+	if operator.CheckPageSize(n) != nil {
+		return fmt.Errorf("--page-size %d: must be 1 to %d", n, subjects.MaxPageSize)
+	}
+	return nil
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -66,8 +76,8 @@ func eventsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// --page-size 0 is refused as the API refuses {"pageSize": 0},
 			// instead of becoming the default.
-			if err := operator.CheckPageSize(req.PageSize); err != nil {
-				return fmt.Errorf("%s: %w", subjects.EndpointEventsList, err)
+			if err := checkPageSize(req.PageSize); err != nil {
+				return err
 			}
 			var resp subjects.ListEventsResponse
 			err := cf.call(subjects.EndpointEventsList, func(ctx context.Context, c *operator.Client) (err error) {
