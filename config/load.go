@@ -32,6 +32,10 @@ const FlagName = "config"
 // ErrUnknownKey is wrapped by the error of a key of the file that is no flag.
 var ErrUnknownKey = errors.New("unknown key")
 
+// ErrUnknownVariable is wrapped by the error of an INTEGRATION_EVENTS_*
+// variable that names no flag of any command of the binary.
+var ErrUnknownVariable = errors.New("unknown variable")
+
 // delim nests keys in koanf; flag names never hold it, so a nested key of
 // the file (http: {listen: ...}) reads as http.listen and is refused.
 const delim = "."
@@ -60,11 +64,18 @@ func IsSecret(name string) bool { return secretName.MatchString(name) }
 // as os.Environ does; nil means os.Environ. A flag set this way counts as
 // changed. Errors name the key and where it came from: an unknown key of
 // the file (with the closest flag when one is close), a value that does not
-// parse, a file that cannot be read or is not YAML.
-func Apply(fs *pflag.FlagSet, environ func() []string) error {
+// parse, a file that cannot be read or is not YAML, and a variable that is
+// neither a flag of all (every flag of the binary's commands; nil means fs)
+// nor one of vars (read elsewhere), with the closest flag's variable when
+// one is close. Another command's variable is left to that command.
+func Apply(fs *pflag.FlagSet, environ func() []string, all *pflag.FlagSet, vars ...string) error {
 	if environ == nil {
 		environ = os.Environ
 	}
+	if all == nil {
+		all = fs
+	}
+	var unknown []string
 	fromEnv := koanf.New(delim)
 	err := fromEnv.Load(env.Provider(delim, env.Opt{
 		Prefix:      EnvPrefix,
@@ -73,10 +84,16 @@ func Apply(fs *pflag.FlagSet, environ func() []string) error {
 			if name := flagOfEnv(fs, k); name != "" {
 				return name, v
 			}
+			if flagOfEnv(all, k) == "" && !slices.Contains(vars, k) {
+				unknown = append(unknown, k)
+			}
 			return "", nil // another command's variable
 		},
 	}), nil)
 	if err != nil {
+		return err
+	}
+	if err := checkVariables(all, unknown); err != nil {
 		return err
 	}
 	path, err := filePath(fs, fromEnv)
@@ -148,6 +165,21 @@ func flagOfEnv(fs *pflag.FlagSet, k string) string {
 		}
 	})
 	return name
+}
+
+// checkVariables refuses the variables unknown, none of which names a
+// flag; their values are never quoted.
+func checkVariables(all *pflag.FlagSet, unknown []string) error {
+	slices.Sort(unknown)
+	var errs []error
+	for _, k := range unknown {
+		if near := closest(all, strings.TrimPrefix(k, EnvPrefix)); near != "" {
+			errs = append(errs, fmt.Errorf("%w %q (did you mean %q?)", ErrUnknownVariable, k, EnvName(near)))
+		} else {
+			errs = append(errs, fmt.Errorf("%w %q: no flag of any command is named so", ErrUnknownVariable, k))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkKeys refuses keys that are no flag of fs, and the key config itself

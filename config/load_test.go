@@ -37,6 +37,14 @@ func newFlags(t *testing.T, args ...string) *flags {
 	return f
 }
 
+// withDemo is fs with another command's flag, pace, as the binary's flags.
+func withDemo(fs *pflag.FlagSet) *pflag.FlagSet {
+	all := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	all.AddFlagSet(fs)
+	all.Int("pace", 0, "")
+	return all
+}
+
 func writeFile(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "integration-events.yaml")
@@ -51,7 +59,7 @@ func environ(kv ...string) func() []string { return func() []string { return kv 
 func TestFlagsWinOverEnvironmentOverFileOverDefaults(t *testing.T) {
 	p := writeFile(t, "disable-after: 3\nack-wait: 2s\nhttp-listen: ''\nscale-integrations: [10, 100]\nkeep: true\n")
 	f := newFlags(t, "--config", p, "--disable-after", "7")
-	err := Apply(f.fs, environ("INTEGRATION_EVENTS_DISABLE_AFTER=5", "INTEGRATION_EVENTS_ACK_WAIT=4s", "INTEGRATION_EVENTS_PACE=1s", "OTHER=1"))
+	err := Apply(f.fs, environ("INTEGRATION_EVENTS_DISABLE_AFTER=5", "INTEGRATION_EVENTS_ACK_WAIT=4s", "INTEGRATION_EVENTS_PACE=1s", "OTHER=1"), withDemo(f.fs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +73,7 @@ func TestFlagsWinOverEnvironmentOverFileOverDefaults(t *testing.T) {
 
 	// Nothing but defaults.
 	f = newFlags(t)
-	if err := Apply(f.fs, environ()); err != nil || f.disableAfter != 20 || f.listen != "127.0.0.1:8080" {
+	if err := Apply(f.fs, environ(), nil); err != nil || f.disableAfter != 20 || f.listen != "127.0.0.1:8080" {
 		t.Fatalf("defaults: %v %d %q", err, f.disableAfter, f.listen)
 	}
 }
@@ -73,13 +81,13 @@ func TestFlagsWinOverEnvironmentOverFileOverDefaults(t *testing.T) {
 func TestTheEnvironmentNamesTheFile(t *testing.T) {
 	p := writeFile(t, "disable-after: 4\n")
 	f := newFlags(t)
-	if err := Apply(f.fs, environ("INTEGRATION_EVENTS_CONFIG="+p)); err != nil || f.disableAfter != 4 {
+	if err := Apply(f.fs, environ("INTEGRATION_EVENTS_CONFIG="+p), nil); err != nil || f.disableAfter != 4 {
 		t.Fatalf("%v: disable-after %d, want the file's 4", err, f.disableAfter)
 	}
 	// --config wins over the variable.
 	q := writeFile(t, "disable-after: 9\n")
 	f = newFlags(t, "--config", q)
-	if err := Apply(f.fs, environ("INTEGRATION_EVENTS_CONFIG="+p)); err != nil || f.disableAfter != 9 {
+	if err := Apply(f.fs, environ("INTEGRATION_EVENTS_CONFIG="+p), nil); err != nil || f.disableAfter != 9 {
 		t.Fatalf("%v: disable-after %d, want --config's 9", err, f.disableAfter)
 	}
 }
@@ -111,11 +119,13 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"a secret as a nested key", "tokens:\n  fake-token-SECRET: 1\n", nil, []string{`unknown key "tokens"`}},
 		{"a mapping for one value", "disable-after: {a: 1, b: 2}\n", nil, []string{`key "disable-after": a mapping, want an integer`}},
 		{"environment", "", []string{"INTEGRATION_EVENTS_KEEP=maybe"}, []string{`INTEGRATION_EVENTS_KEEP: "maybe" is not true or false`}},
+		{"a typo in a variable", "", []string{"INTEGRATION_EVENTS_DISABLE_AFTR=fake-token-3"}, []string{`unknown variable "INTEGRATION_EVENTS_DISABLE_AFTR" (did you mean "INTEGRATION_EVENTS_DISABLE_AFTER"?)`}},
+		{"no flag's variable", "", []string{"INTEGRATION_EVENTS_WHATEVER=1"}, []string{`unknown variable "INTEGRATION_EVENTS_WHATEVER": no flag of any command is named so`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := writeFile(t, c.file)
 			f := newFlags(t, "--config", p)
-			err := Apply(f.fs, environ(c.env...))
+			err := Apply(f.fs, environ(c.env...), nil)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -128,13 +138,16 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 					t.Fatalf("error %q does not say %q", msg, w)
 				}
 			}
-			if strings.HasPrefix(c.name, "a typo") && !errors.Is(err, ErrUnknownKey) {
+			if c.name == "a typo in a variable" && !errors.Is(err, ErrUnknownVariable) {
+				t.Fatalf("%v is not ErrUnknownVariable", err)
+			}
+			if strings.HasPrefix(c.name, "a typo") && c.env == nil && !errors.Is(err, ErrUnknownKey) {
 				t.Fatalf("%v is not ErrUnknownKey", err)
 			}
 		})
 	}
 	f := newFlags(t, "--config", filepath.Join(t.TempDir(), "missing.yaml"))
-	if err := Apply(f.fs, environ()); err == nil || !strings.Contains(err.Error(), "missing.yaml: open: no such file") {
+	if err := Apply(f.fs, environ(), nil); err == nil || !strings.Contains(err.Error(), "missing.yaml: open: no such file") {
 		t.Fatalf("missing file: %v", err)
 	}
 }
@@ -146,7 +159,7 @@ func TestASecretIsNeverQuoted(t *testing.T) {
 	AddFlag(fs)
 	p := writeFile(t, "nats-password-rounds: "+secret+"\n")
 	_ = fs.Parse([]string{"--config", p})
-	err := Apply(fs, environ("INTEGRATION_EVENTS_NATS_PASSWORD_ROUNDS="+secret))
+	err := Apply(fs, environ("INTEGRATION_EVENTS_NATS_PASSWORD_ROUNDS="+secret), nil)
 	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "INTEGRATION_EVENTS_NATS_PASSWORD_ROUNDS: the value is not an integer") {
 		t.Fatalf("error %v", err)
 	}

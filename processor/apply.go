@@ -142,7 +142,7 @@ func (h *holding) applyRun(ctx context.Context, p *Pipeline, e *entry, id string
 			return err
 		}
 	}
-	if err := h.commit(ctx, p, e, next, admittedFields(&o)); err != nil {
+	if err := h.commit(ctx, p, e, next); err != nil {
 		return err
 	}
 	h.count(p, id, outcomeTally(&o, m.Seq, m.Time, eff))
@@ -161,18 +161,17 @@ func (h *holding) applyEnable(ctx context.Context, p *Pipeline, e *entry, id str
 		cmd.Time = m.Time
 	}
 	next, reopened := Enable(e.c, cmd, m.Seq, p.cfg.DisableAfter)
-	if err := h.commit(ctx, p, e, next, enableFields(&cmd)); err != nil {
+	if err := h.commit(ctx, p, e, next); err != nil {
 		return err
 	}
-	h.count(p, id, tally{seq: m.Seq, enabled: reopened})
+	h.count(p, id, tally{seq: m.Seq, enabled: reopened, enableID: cmd.ID})
 	p.log.Infow("integration enabled", append(enableFields(&cmd), "enabledBy", cmd.EnabledBy, "episode", next.Episode, "wasDisabled", reopened)...)
 	return nil
 }
 
 // commit stores next with compare-and-set. On a conflict the holding forgets
-// its copy, so the caller's retry starts again from the store. fields are
-// those of what is applied, for the log.
-func (h *holding) commit(ctx context.Context, p *Pipeline, e *entry, next subjects.FailureCounter, fields []any) error {
+// its copy, so the caller's retry starts again from the store.
+func (h *holding) commit(ctx context.Context, p *Pipeline, e *entry, next subjects.FailureCounter) error {
 	next.UpdatedAt = time.Now().UTC()
 	rev, err := p.st.PutCounter(ctx, &next, e.rev)
 	if errors.Is(err, store.ErrConflict) {
@@ -184,7 +183,6 @@ func (h *holding) commit(ctx context.Context, p *Pipeline, e *entry, next subjec
 	if err != nil {
 		return err
 	}
-	p.log.Debugw("applied", append(fields, "seq", next.LastAppliedSeq, "rev", rev)...)
 	e.c, e.rev = next, rev
 	return nil
 }

@@ -180,7 +180,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		if s.enable != nil {
 			n, reopened := Enable(c, *s.enable, s.w.d.Seq, p.cfg.DisableAfter)
 			p.log.Infow("integration enabled", append(enableFields(s.enable), "enabledBy", s.enable.EnabledBy, "episode", n.Episode, "wasDisabled", reopened)...)
-			s.tally = tally{seq: s.w.d.Seq, enabled: reopened}
+			s.tally = tally{seq: s.w.d.Seq, enabled: reopened, enableID: s.enable.ID}
 			c = n
 		} else {
 			if Unchanged(c, &s.outcome) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
+	"go.uber.org/zap/zapcore"
 )
 
 // tally is what applying one outcome or enable command did, for the
@@ -18,6 +19,9 @@ type tally struct {
 	storedAt    time.Time
 	events      []subjects.Kind
 	disabled    bool
+	// runID is the outcome's, enableID the enable command's: for the log.
+	runID    string
+	enableID string
 	// enabled is set for an enable command that enabled a disabled
 	// integration.
 	enabled bool
@@ -26,7 +30,7 @@ type tally struct {
 // outcomeTally is the tally of outcome o, stored at seq at storedAt, that
 // raised eff.
 func outcomeTally(o *subjects.RunOutcome, seq uint64, storedAt time.Time, eff Effects) tally {
-	t := tally{seq: seq, outcome: true, status: o.Status, destination: DestinationLabel(o.Destination), storedAt: storedAt, disabled: eff.Disable != nil}
+	t := tally{seq: seq, outcome: true, runID: o.RunID, status: o.Status, destination: DestinationLabel(o.Destination), storedAt: storedAt, disabled: eff.Disable != nil}
 	for _, ev := range eff.Events {
 		t.events = append(t.events, ev.Kind)
 	}
@@ -43,6 +47,7 @@ func (h *holding) count(p *Pipeline, id string, t tally) {
 		return
 	}
 	h.counted[id] = t.seq
+	p.logApplied(id, t)
 	m := p.metrics
 	if t.enabled {
 		m.Enabled()
@@ -57,4 +62,23 @@ func (h *holding) count(p *Pipeline, id string, t tally) {
 		m.Disabled()
 	}
 	m.Outcome(string(t.status), t.destination, t.storedAt)
+}
+
+// logApplied writes the debug line "applied" of t, applied to integration
+// id: its ids and what it did (status, events raised by name, disabled; or
+// whether an enable enabled). Both ways of applying reach it through count,
+// once per outcome or enable; at info level it costs one level check.
+func (p *Pipeline) logApplied(id string, t tally) {
+	if !p.core.Enabled(zapcore.DebugLevel) {
+		return
+	}
+	if !t.outcome {
+		p.log.Debugw("applied", "integrationId", id, "enableId", t.enableID, "seq", t.seq, "enabled", t.enabled)
+		return
+	}
+	events := make([]string, len(t.events))
+	for i, k := range t.events {
+		events[i] = k.EventName()
+	}
+	p.log.Debugw("applied", "integrationId", id, "runId", t.runID, "seq", t.seq, "status", t.status, "events", events, "disabled", t.disabled)
 }

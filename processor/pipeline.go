@@ -14,6 +14,7 @@ import (
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Config configures the pipeline.
@@ -118,6 +119,8 @@ type Pipeline struct {
 	st   *store.Store
 	subj subjects.Subjects
 	log  *zap.SugaredLogger
+	// core is log's, to check a level before building a line's fields.
+	core zapcore.Core
 	// metrics counts what the pipeline applies; nil counts nothing.
 	metrics *metrics.Metrics
 	id      string
@@ -146,7 +149,7 @@ func NewPipeline(cfg Config, st *store.Store, logger *zap.Logger) (*Pipeline, er
 	}
 	hard, cancel := context.WithCancel(context.Background())
 	id := uuid.NewString()
-	p := &Pipeline{cfg: cfg, st: st, subj: st.Subjects(), log: logger.Sugar().With("replica", id[:8]), id: id,
+	p := &Pipeline{cfg: cfg, st: st, subj: st.Subjects(), log: logger.Sugar().With("replica", id[:8]), core: logger.Core(), id: id,
 		stopping: make(chan struct{}), coordinated: make(chan struct{}), hard: hard, hardCancel: cancel}
 	for n := range st.Partitions() {
 		p.parts = append(p.parts, &partition{n: n, counted: map[string]uint64{}})

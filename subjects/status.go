@@ -50,8 +50,12 @@ type StatusServer struct {
 	RTTMillis float64 `json:"rttMillis,omitempty"`
 	// AuthRefused is true when the server answered but refused the
 	// client's credentials: Reachable is then true and Error says why.
-	AuthRefused bool   `json:"authRefused,omitempty"`
-	Error       string `json:"error,omitempty"`
+	AuthRefused bool `json:"authRefused,omitempty"`
+	// PermissionRefused is true when the server took the credentials but
+	// refused the request for the user's permissions (the API subject or
+	// the reply inbox): Error says which.
+	PermissionRefused bool   `json:"permissionRefused,omitempty"`
+	Error             string `json:"error,omitempty"`
 }
 
 // Kinds of StreamStatus.

@@ -54,13 +54,13 @@ func TestClientCommandsAndEnvironmentFlags(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"disabled": false`) || !strings.Contains(out, `"episode": 1`) {
 		t.Fatalf("integrations enable: %v\n%s", err, out)
 	}
-	out, err = cli(t, "events", "list", "--page-size", "500", "--server", s.URL)
-	if err == nil || !strings.Contains(out, "400") || !strings.Contains(out, "pageSize 500 must be 1 to 100") {
-		t.Fatalf("a bad page size should fail with the API's reason: %v\n%s", err, out)
-	}
-	out, err = cli(t, "events", "list", "--page-size", "0", "--server", s.URL)
-	if err == nil || !strings.Contains(out, "400") || !strings.Contains(out, "pageSize 0 must be 1 to 100") {
-		t.Fatalf("page size 0 should fail with the API's reason: %v\n%s", err, out)
+	// A page size the API would refuse is refused before any request, as
+	// the command's own error, not worded like a reply.
+	for _, args := range [][]string{{"events", "list", "--page-size", "500"}, {"events", "list", "--page-size", "0"}, {"integrations", "list", "--page-size", "101"}, {"mappings", "list", "--page-size", "-1"}} {
+		out, err = cli(t, append(args, "--server", s.URL)...)
+		if want := "error: --page-size " + args[3] + ": must be 1 to 100"; err == nil || !strings.Contains(out, want) || strings.Contains(out, "400") || strings.Contains(out, ".list") {
+			t.Fatalf("%v: %v, want %q\n%s", args, err, want, out)
+		}
 	}
 	out, err = cli(t, "integrations", "show", "nobody", "--server", s.URL)
 	if err == nil || !strings.Contains(out, "404") {

@@ -144,6 +144,7 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 		}
 	}
 	checkOutcomeLines(t, s.Output(), append(slices.Collect(maps.Keys(fieldLeaks)), "leak-bad"))
+	checkAppliedLines(t, s.Output(), fieldLeaks, 2)
 
 	// Each credential became the marker, where it was.
 	events := map[string]subjects.EventData{}
@@ -266,5 +267,40 @@ func TestAFutureFinishedAtIsDatedWhenReceived(t *testing.T) {
 		if !strings.Contains(e.Data.Message, "The runner reported finishedAt 2099-01-01T00:00:00Z, more than 5 minutes after the run was received at ") {
 			t.Errorf("%s message does not say which time it uses: %q", e.Type, e.Data.Message)
 		}
+	}
+}
+
+// checkAppliedLines checks serve's JSON debug log: each of the runs outcomes
+// of every id (run ids id-0, id-1, …), applied by the batch path or one at
+// a time, has exactly one "applied" line with both ids and what it did, and
+// no other "applied" line names an outcome.
+func checkAppliedLines(t *testing.T, log string, ids map[string]string, runs int) {
+	t.Helper()
+	applied := map[string]int{}
+	for _, line := range strings.Split(log, "\n") {
+		var l struct {
+			Msg           string   `json:"msg"`
+			IntegrationID string   `json:"integrationId"`
+			RunID         *string  `json:"runId"`
+			Status        string   `json:"status"`
+			Events        []string `json:"events"`
+			Disabled      *bool    `json:"disabled"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil || l.Msg != "applied" || l.RunID == nil {
+			continue
+		}
+		if l.Status != "failed" || len(l.Events) == 0 || l.Disabled == nil {
+			t.Errorf("applied line without status, events or disabled: %s", line)
+		}
+		applied[l.IntegrationID+" "+*l.RunID]++
+	}
+	want := map[string]int{}
+	for id := range ids {
+		for run := range runs {
+			want[fmt.Sprintf("%s %s-%d", id, id, run)] = 1
+		}
+	}
+	if !maps.Equal(applied, want) {
+		t.Errorf("applied lines per outcome %v, want one for each of %v", applied, slices.Sorted(maps.Keys(want)))
 	}
 }

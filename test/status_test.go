@@ -274,4 +274,26 @@ func TestStatusAsAnOperator(t *testing.T) {
 	if err == nil || !containsFold(string(out), "permissions violation") || time.Since(start) > 10*time.Second {
 		t.Errorf("runner's status: %v after %s\n%s", err, time.Since(start), out)
 	}
+	// Worded as a refusal, not as a service that does not answer, in
+	// status and in the client commands.
+	refused := "refused by the NATS server: nats: permissions violation"
+	if s := string(out); !strings.Contains(s, refused) || !strings.Contains(s, "check the user's role and --inbox-prefix") || strings.Contains(s, "not answering") {
+		t.Errorf("runner's status is not worded as a refusal:\n%s", s)
+	}
+	show := exec.Command(Binary(t), "integrations", "show", "sta-op", "--server", s.URL, "--user", UserRunner, "--password", users.Passwords[UserRunner])
+	if out, err := show.CombinedOutput(); err == nil || !strings.Contains(string(out), "integrations.get: "+refused) {
+		t.Errorf("runner's integrations show: %v\n%s", err, out)
+	}
+
+	// The user in the server URL names the reply inbox as --user does.
+	inURL := strings.Replace(s.URL, "nats://", "nats://"+UserOperator+":"+users.Passwords[UserOperator]+"@", 1)
+	for _, args := range [][]string{{"status"}, {"integrations", "show", "sta-op"}} {
+		out, err := exec.Command(Binary(t), append(args, "--server", inURL)...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "sta-op") {
+			t.Errorf("%v with the operator in the URL: %v\n%s", args, err, out)
+		}
+		if strings.Contains(string(out), users.Passwords[UserOperator]) {
+			t.Errorf("%v prints the URL's password:\n%s", args, out)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/integration-events/integration-events/bench"
 	"github.com/integration-events/integration-events/config"
+	"github.com/integration-events/integration-events/fault"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/spf13/cobra"
@@ -22,7 +23,7 @@ func benchCmd() *cobra.Command {
 		Short: "Measure the processor against raw JetStream on an embedded server, and check it applied every outcome exactly once.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := config.Apply(cmd.Flags(), nil); err != nil {
+			if err := config.Apply(cmd.Flags(), nil, allFlags(cmd), fault.Env); err != nil {
 				return err
 			}
 			var level zapcore.Level

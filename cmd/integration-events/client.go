@@ -17,6 +17,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// errRefused is a request the NATS server refused for the user's
+// permissions: on the API subject, or on the inbox its reply would reach.
+var errRefused = errors.New("refused by the NATS server")
+
 // call connects, runs f with a client of the operator API and closes the
 // connection. An error reply reads "endpoint: 404 message".
 func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.Client) error) error {
@@ -35,9 +39,19 @@ func (f *clientFlags) call(endpoint string, fn func(context.Context, *operator.C
 			return fmt.Errorf("%s: %w", endpoint, err)
 		}
 		if denied := context.Cause(ctx); errors.Is(denied, nats.ErrPermissionViolation) {
-			return fmt.Errorf("%s: %w", endpoint, denied)
+			return fmt.Errorf("%s: %w: %w (check the user's role and --inbox-prefix)", endpoint, errRefused, denied)
 		}
 		return err
+	}
+	return nil
+}
+
+// checkPageSize refuses, before any request, a --page-size the API would
+// refuse (operator.CheckPageSize), as the command's own error:
+// "--page-size 500: must be 1 to 100".
+func checkPageSize(n int) error {
+	if operator.CheckPageSize(n) != nil {
+		return fmt.Errorf("--page-size %d: must be 1 to %d", n, subjects.MaxPageSize)
 	}
 	return nil
 }
@@ -62,8 +76,8 @@ func eventsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// --page-size 0 is refused as the API refuses {"pageSize": 0},
 			// instead of becoming the default.
-			if err := operator.CheckPageSize(req.PageSize); err != nil {
-				return fmt.Errorf("%s: %w", subjects.EndpointEventsList, err)
+			if err := checkPageSize(req.PageSize); err != nil {
+				return err
 			}
 			var resp subjects.ListEventsResponse
 			err := cf.call(subjects.EndpointEventsList, func(ctx context.Context, c *operator.Client) (err error) {

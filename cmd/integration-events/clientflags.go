@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/integration-events/integration-events/natsauth"
@@ -73,7 +75,7 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	for _, e := range f.clientEnv() {
 		pf.StringVar(e.v, e.flag, "", fmt.Sprintf("%s [$%s]", usage[e.flag], e.env))
 	}
-	pf.StringVar(&f.creds.InboxPrefix, "inbox-prefix", "", "prefix of reply subjects (default _INBOX_<user> with --user, as the users of --nats-auth need; _INBOX for the NATS default)")
+	pf.StringVar(&f.creds.InboxPrefix, "inbox-prefix", "", "prefix of reply subjects (default _INBOX_<user> with --user or a user in the server URL, as the users of --nats-auth need; _INBOX for the NATS default)")
 	pf.StringVar(&f.root, "subject-root", subjects.DefaultRoot, "root token of every subject")
 	pf.DurationVar(&f.timeout, "timeout", operator.DefaultClientTimeout, "how long to wait for a reply [$NATS_TIMEOUT]")
 }
@@ -125,8 +127,12 @@ func (f *clientFlags) connect(extra ...nats.Option) (*nats.Conn, error) {
 		f.server = defaultServer
 	}
 	creds := f.creds
-	if creds.InboxPrefix == "" && creds.User != "" {
-		creds.InboxPrefix = natsauth.InboxPrefix(creds.User)
+	user := creds.User
+	if user == "" {
+		user = urlUser(f.server)
+	}
+	if creds.InboxPrefix == "" && user != "" {
+		creds.InboxPrefix = natsauth.InboxPrefix(user)
 	}
 	opts, err := creds.Options()
 	if err != nil {
@@ -138,4 +144,22 @@ func (f *clientFlags) connect(extra ...nats.Option) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connect to %s: %w", redact.URLs(f.server), redact.URLError(err, f.server))
 	}
 	return nc, nil
+}
+
+// urlUser is the user name of the first URL of list (comma separated, as
+// NATS server URLs are given) that carries one; "" when none does. A URL
+// without a scheme is read as nats://, as the NATS client reads it.
+func urlUser(list string) string {
+	for _, u := range strings.Split(list, ",") {
+		u = strings.TrimSpace(u)
+		if !strings.Contains(u, "://") {
+			u = "nats://" + u
+		}
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			if _, isUser := p.User.Password(); isUser && p.User.Username() != "" {
+				return p.User.Username()
+			}
+		}
+	}
+	return ""
 }

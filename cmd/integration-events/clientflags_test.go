@@ -46,3 +46,20 @@ func TestClientTimeoutFlagBeatsNATSTimeout(t *testing.T) {
 		t.Error("NATS_TIMEOUT=soon accepted")
 	}
 }
+
+// The reply inbox's user comes from the first server URL that names one,
+// with or without a scheme.
+func TestURLUser(t *testing.T) {
+	for list, want := range map[string]string{
+		"nats://ana:fake-pw@127.0.0.1:4222":                      "ana",
+		"nats://127.0.0.1:4222, tls://bob:fake-pw@10.0.0.2:4222": "bob",
+		"ana:fake-pw@127.0.0.1:4222":                             "ana",
+		"nats://127.0.0.1:4222":                                  "",
+		"nats://fake-token@127.0.0.1:4222":                       "",
+		"":                                                       "",
+	} {
+		if got := urlUser(list); got != want {
+			t.Errorf("urlUser(%q) = %q, want %q", list, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/config"
+	"github.com/integration-events/integration-events/fault"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -37,7 +39,7 @@ func TestExampleConfigurationHoldsEveryServeFlagAtItsDefault(t *testing.T) {
 	if err := cmd.Flags().Parse([]string{"--config", "../../deploy/integration-events.yaml"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := config.Apply(cmd.Flags(), noEnv); err != nil {
+	if err := config.Apply(cmd.Flags(), noEnv, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range keyFlags(cmd) {
@@ -141,6 +143,30 @@ func TestBadConfigurationFailsServeAtStart(t *testing.T) {
 		}
 		if _, serr := os.Stat(filepath.Join(dir, "jetstream")); serr == nil {
 			t.Errorf("%q: the embedded server started before the configuration was refused", c.file)
+		}
+	}
+}
+
+// An INTEGRATION_EVENTS_* variable is checked against the flags of every
+// command of the binary: one that names none is refused with the closest
+// variable, one of another command (or the fault point's) is left alone.
+func TestEnvironmentVariablesOfTheWholeBinary(t *testing.T) {
+	root := rootCmd()
+	for _, name := range []string{"serve", "demo", "bench"} {
+		cmd, _, err := root.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		others := func() []string {
+			return []string{"INTEGRATION_EVENTS_HTTP_TOKEN=fake-token", "INTEGRATION_EVENTS_PACE=2ms", "INTEGRATION_EVENTS_SERVER=nats://127.0.0.1:1", fault.Env + "=none"}
+		}
+		if err := config.Apply(cmd.Flags(), others, allFlags(cmd), fault.Env); err != nil {
+			t.Errorf("%s refuses another command's variable: %v", name, err)
+		}
+		typo := func() []string { return []string{"INTEGRATION_EVENTS_DISABLE_AFTR=3"} }
+		err = config.Apply(cmd.Flags(), typo, allFlags(cmd), fault.Env)
+		if !errors.Is(err, config.ErrUnknownVariable) || !strings.Contains(err.Error(), `unknown variable "INTEGRATION_EVENTS_DISABLE_AFTR" (did you mean "INTEGRATION_EVENTS_DISABLE_AFTER"?)`) {
+			t.Errorf("%s with a misspelled variable: %v", name, err)
 		}
 	}
 }

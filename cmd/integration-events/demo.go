@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/config"
+	"github.com/integration-events/integration-events/fault"
 	"github.com/integration-events/integration-events/natsauth"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
@@ -49,7 +50,7 @@ func demoCmd() *cobra.Command {
 		Short: "Run the whole system in-process with simulated runners and open the console; runs until Ctrl-C (or --exit).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := config.Apply(cmd.Flags(), nil); err != nil {
+			if err := config.Apply(cmd.Flags(), nil, allFlags(cmd), fault.Env); err != nil {
 				return err
 			}
 			// Given in the file or the environment counts as asked for.

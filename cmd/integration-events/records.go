@@ -23,8 +23,8 @@ func integrationsListCmd(cf *clientFlags) *cobra.Command {
 		Short: "List integrations with their state: disabled first, then failing, then the rest.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := operator.CheckPageSize(req.PageSize); err != nil {
-				return fmt.Errorf("%s: %w", subjects.EndpointIntegrationsList, err)
+			if err := checkPageSize(req.PageSize); err != nil {
+				return err
 			}
 			var resp subjects.ListIntegrationsResponse
 			err := cf.call(subjects.EndpointIntegrationsList, func(ctx context.Context, c *operator.Client) (err error) {
@@ -102,8 +102,8 @@ func mappingsCmd() *cobra.Command {
 		Short: "List external mappings in key order (external system, m3ter entity, m3ter id).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := operator.CheckPageSize(lreq.PageSize); err != nil {
-				return fmt.Errorf("%s: %w", subjects.EndpointMappingsList, err)
+			if err := checkPageSize(lreq.PageSize); err != nil {
+				return err
 			}
 			var resp subjects.ListExternalMappingsResponse
 			err := cf.call(subjects.EndpointMappingsList, func(ctx context.Context, c *operator.Client) (err error) {

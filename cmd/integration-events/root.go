@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/term"
@@ -19,6 +20,23 @@ func rootCmd() *cobra.Command {
 	}
 	root.AddCommand(serveCmd(), demoCmd(), benchCmd(), eventsCmd(), integrationsCmd(), runsCmd(), mappingsCmd(), statusCmd())
 	return root
+}
+
+// allFlags is every flag of every command of cmd's binary, from the cobra
+// tree: the names an INTEGRATION_EVENTS_* variable may carry, whichever
+// command reads it.
+func allFlags(cmd *cobra.Command) *pflag.FlagSet {
+	all := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		all.AddFlagSet(c.PersistentFlags())
+		all.AddFlagSet(c.Flags())
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(cmd.Root())
+	return all
 }
 
 // newLogger returns a logger writing to stderr in format: "json", "console",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/config"
+	"github.com/integration-events/integration-events/fault"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
@@ -34,7 +35,7 @@ func serveCmd() *cobra.Command {
 		Short: "Run the processor and its operator API (embeds a NATS server unless --nats-url is given).",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := config.Apply(cmd.Flags(), nil); err != nil {
+			if err := config.Apply(cmd.Flags(), nil, allFlags(cmd), fault.Env); err != nil {
 				return err
 			}
 			var lvl zapcore.Level

@@ -93,6 +93,7 @@ func fetchStatus(cf *clientFlags) (subjects.DeploymentStatus, error) {
 		}
 		switch {
 		case reached:
+			st.Server.PermissionRefused = errors.Is(err, errRefused)
 		case authRefused(err):
 			st.Server.Reachable, st.Server.AuthRefused = true, true
 			err = fmt.Errorf("NATS server refused authentication: %w", err)
@@ -139,6 +140,10 @@ func printStatus(w io.Writer, st subjects.DeploymentStatus, colour bool) {
 		return
 	}
 	fmt.Fprintf(w, "%-13s %s  %s %s  rtt %.2fms\n", "Server", sv.URL, sv.Name, sv.Version, sv.RTTMillis)
+	if sv.Error != "" && sv.PermissionRefused {
+		fmt.Fprintf(w, "%-13s %s\n", "Service", paint(sv.Error, true))
+		return
+	}
 	if sv.Error != "" {
 		fmt.Fprintf(w, "%-13s %s\n", "Service", paint("not answering: "+sv.Error, true))
 		return
