@@ -225,6 +225,9 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		return failed
 	}
 	now := time.Now().UTC()
+	// stored holds the integrations whose counter write is stored; Flush
+	// runs the callbacks one after another.
+	stored := make(map[string]bool, len(changed))
 	for _, id := range changed {
 		c, e := next[id], h.state[id]
 		c.UpdatedAt = now
@@ -236,17 +239,17 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 				return
 			}
 			e.c, e.rev = c, rev
-			// Stored: what this batch applied to id is done, whatever
-			// becomes of the others' writes.
-			h.countSteps(p, steps, id)
+			stored[id] = true
 		})
 	}
 	wr.Flush(ctx)
+	// What this batch applied to an integration whose counter is stored is
+	// done, whatever becomes of the others' writes; when every write was
+	// stored, so are the outcomes that changed nothing (and stored nothing).
+	h.countSteps(p, steps, func(id string) bool { return failed == nil || stored[id] })
 	if failed != nil {
 		return failed
 	}
-	// The integrations whose outcomes changed nothing stored nothing.
-	h.countSteps(p, steps, "")
 	for _, s := range steps {
 		if err := s.w.d.Ack(); err != nil {
 			p.log.Warnw("ack failed; the message will be redelivered and skipped", p.deliveryFields(s.w.d, "seq", s.w.d.Seq, "error", err)...)
@@ -255,12 +258,13 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 	return nil
 }
 
-// countSteps counts the steps applied to integration id, every applied
-// step when id is "", in stream order; count skips those counted before.
-func (h *holding) countSteps(p *Pipeline, steps []step, id string) {
+// countSteps counts, in stream order, the applied steps of the
+// integrations done says are stored, in one pass; count skips those
+// counted before.
+func (h *holding) countSteps(p *Pipeline, steps []step, done func(integrationID string) bool) {
 	for i := range steps {
 		s := &steps[i]
-		if !s.skip && s.tally.seq != 0 && (id == "" || s.w.m.IntegrationID == id) {
+		if !s.skip && s.tally.seq != 0 && done(s.w.m.IntegrationID) {
 			h.count(p, s.w.m.IntegrationID, s.tally)
 		}
 	}
