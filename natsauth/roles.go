@@ -100,7 +100,7 @@ func (r Role) Permissions(user string, subj subjects.Subjects) *server.Permissio
 // kvGet is what `nats kv get BUCKET KEY` (and a KV client's Get) needs:
 // the bucket's stream info, and a direct or stream message get.
 func kvGet(bucket string) []string {
-	stream := "KV_" + bucket
+	stream := store.KVStream(bucket)
 	return []string{
 		"$JS.API.STREAM.INFO." + stream,
 		"$JS.API.DIRECT.GET." + stream,

@@ -49,7 +49,7 @@ func (s *Store) StreamStats(ctx context.Context) ([]subjects.StreamStatus, error
 	err := readAtOnce(len(out), func(i int) error {
 		name := out[i].Name
 		if out[i].Kind == subjects.StreamKindBucket {
-			name = "KV_" + name
+			name = KVStream(name)
 		}
 		st, err := s.js.Stream(ctx, name)
 		if err != nil {

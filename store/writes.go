@@ -137,6 +137,10 @@ func parsePubAck(m *nats.Msg) (uint64, error) {
 // kvSubject is the subject of key in bucket, where KV puts write it.
 func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
 
+// KVStream is the name of the stream behind KV bucket bucket, as JetStream
+// names it: KV_integration_failures.
+func KVStream(bucket string) string { return "KV_" + bucket }
+
 // expectLast asks the stream to store a message only if its subject's last
 // sequence is rev (0: no message yet), as KV Create and Update do.
 func expectLast(rev uint64) nats.Header {
