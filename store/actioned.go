@@ -9,7 +9,6 @@ import (
 
 	"github.com/integration-events/integration-events/fault"
 	"github.com/integration-events/integration-events/subjects"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -353,13 +352,12 @@ func (a *Actioner) publishAck(ctx context.Context, e outboxEntry, rec subjects.E
 	subject, msgID := a.s.subj.Actioned(e.IntegrationID), ActionedMsgID(e.EventID)
 	last := e.AckFloor
 	for try := range maxAckTries {
-		m := &nats.Msg{Subject: subject, Data: ce, Header: cloudEventHeader()}
-		ack, err := a.s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectLastSequencePerSubject(last))
+		ack, err := a.s.publishAck(ctx, subject, msgID, ce, cloudEventHeader(), jetstream.WithExpectLastSequencePerSubject(last))
 		if err == nil {
 			return !ack.Duplicate, nil
 		}
 		if !isConflict(err) {
-			return false, fmt.Errorf("publish %s: %w", subject, err)
+			return false, err
 		}
 		// Stored above last since: perhaps this very acknowledgement.
 		var found bool

@@ -180,13 +180,13 @@ func (s *Store) publish(ctx context.Context, subject, msgID string, data []byte,
 }
 
 // publishAck is publish returning the whole acknowledgement, whose
-// Duplicate says the message was stored before.
-func (s *Store) publishAck(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header) (*jetstream.PubAck, error) {
+// Duplicate says the message was stored before; opts add expectations.
+func (s *Store) publishAck(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	m := &nats.Msg{Subject: subject, Data: data, Header: hdr}
 	if m.Header == nil {
 		m.Header = nats.Header{}
 	}
-	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID))
+	ack, err := s.js.PublishMsg(ctx, m, append(opts, jetstream.WithMsgID(msgID))...)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", subject, err)
 	}
