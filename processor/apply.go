@@ -110,7 +110,7 @@ func (h *holding) applyRun(ctx context.Context, p *Pipeline, e *entry, id string
 	if err != nil {
 		return p.deadLetter(ctx, m, err)
 	}
-	first, err := p.st.ClaimRun(ctx, id, o.RunID, m.Seq)
+	first, err := h.firstCarrier(ctx, p, id, &o, m)
 	if err != nil {
 		return err
 	}

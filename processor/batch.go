@@ -46,6 +46,9 @@ func (h *holding) run(p *Pipeline) {
 			}
 		}
 		h.applyBatch(p, batch)
+		if h.part.guard != nil {
+			h.part.noteGuard(time.Now())
+		}
 	}
 }
 
@@ -78,16 +81,14 @@ type step struct {
 	outcome subjects.RunOutcome
 	enable  *subjects.EnableCommand
 	// skip is set for a delivery already applied, and for a resend.
-	skip    bool
-	claimed bool
+	skip bool
 	// tally is what it did, counted once the batch's writes are stored.
 	tally tally
 }
 
-// applyTogether applies a batch in four rounds of writes, each sent at once
-// and awaited together: run-id claims, then events and disable commands,
-// then the events' index entries, then one compare-and-set per counter that
-// changed. Effects are stored before the counters that account for them, as
+// applyTogether applies a batch in three rounds of writes, each sent at
+// once and awaited together: events and disable commands, then the events'
+// index entries, then one compare-and-set per counter that changed. Effects are stored before the counters that account for them, as
 // one at a time. The deliveries are acknowledged at the end.
 func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) error {
 	epochID := batch[0].d.Epoch
@@ -140,19 +141,7 @@ func (h *holding) applyTogether(ctx context.Context, p *Pipeline, batch []work) 
 		if s.outcome, err = Admit(id, s.w.d.Data, s.w.d.Time); err != nil {
 			return fmt.Errorf("%w: an outcome to dead-letter", errOneByOne)
 		}
-		wr.ClaimRun(id, s.outcome.RunID, s.w.d.Seq, func(claimed bool, err error) { s.claimed = claimed; fail(err) })
-	}
-	wr.Flush(ctx)
-	if failed != nil {
-		return failed
-	}
-	for i := range steps {
-		s := &steps[i]
-		if s.skip || s.enable != nil || s.claimed {
-			continue
-		}
-		// Claimed before: by this sequence before a crash, or a resend.
-		first, err := p.st.ClaimRun(ctx, s.w.m.IntegrationID, s.outcome.RunID, s.w.d.Seq)
+		first, err := h.firstCarrier(ctx, p, id, &s.outcome, s.w.d.Msg)
 		if err != nil {
 			return err
 		}

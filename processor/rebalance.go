@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/integration-events/integration-events/resend"
 	"github.com/integration-events/integration-events/store"
 )
 
@@ -23,12 +25,21 @@ type partition struct {
 	// it outlives holdings, so a redelivery to a later one is not counted
 	// again. Only the holding's worker uses it, one holding at a time.
 	counted map[string]uint64
+	// guard remembers the partition's runs in the resend window (nil until
+	// the first holding's first epoch); like counted, it outlives holdings
+	// and is used by one worker at a time. expired is its last Expire.
+	guard   *resend.Guard
+	expired time.Time
+	// runsInWindow is guard.Len() as of the worker's last batch, for
+	// readers outside the worker.
+	runsInWindow atomic.Int64
 }
 
 // holding is one acquisition of a partition. Its worker goroutine applies
 // the deliveries in batches (batch.go); epochs and state belong to it.
 type holding struct {
-	sub *store.Subscription
+	part *partition
+	sub  *store.Subscription
 	// queue holds the deliveries in the order the server sent them.
 	queue chan work
 	// closing tells the worker the subscription has stopped: it finishes
@@ -102,7 +113,7 @@ func (p *Pipeline) rebalance(ctx context.Context) error {
 
 // acquire starts the partition's worker and subscribes to it.
 func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
-	h := &holding{epochs: map[string]*epoch{}, state: map[string]*entry{}, counted: part.counted, queue: make(chan work, 4*p.cfg.Batch),
+	h := &holding{part: part, epochs: map[string]*epoch{}, state: map[string]*entry{}, counted: part.counted, queue: make(chan work, 4*p.cfg.Batch),
 		closing: make(chan struct{}), done: make(chan struct{}), subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
 	var err error
@@ -170,6 +181,9 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 		}
 		h.cancelStop()
 		h.writes.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		p.saveGuard(sctx, part)
+		scancel()
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := h.sub.Unpin(uctx, h.pins()); err != nil {
 			p.log.Warnw("unpin failed; the partition moves after the pinned TTL", "partition", part.n, "error", err)
@@ -212,6 +226,9 @@ func (h *holding) epoch(ctx context.Context, p *Pipeline, id string) (*epoch, er
 	}
 	msgs, err := h.sub.Range(ctx, floor, delivered)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.completeGuard(ctx, p, delivered); err != nil {
 		return nil, err
 	}
 	pin, _, _ := strings.Cut(id, "#")

@@ -16,9 +16,10 @@ const (
 
 	// BucketCounters holds one FailureCounter per integration id.
 	BucketCounters = "integration_failures"
-	// BucketSeenRuns remembers which stream sequence first carried a run id,
-	// so a resent outcome is counted once.
-	BucketSeenRuns = "integration_runs_seen"
+	// BucketResendCheckpoints is the object store of each partition's
+	// resend guard checkpoint (resend.Guard), so a takeover reads the
+	// stream only since the checkpoint.
+	BucketResendCheckpoints = "integration_resend_checkpoints"
 	// BucketEvents indexes events by id, with their actioned state.
 	BucketEvents = "integration_events"
 

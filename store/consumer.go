@@ -78,48 +78,70 @@ func (s *Subscription) Position(ctx context.Context) (ackFloor, delivered uint64
 // rather than return a range it cannot show is whole: a pull that went
 // unanswered looks the same as the end of the stream.
 func (s *Subscription) Range(ctx context.Context, after, through uint64) ([]Msg, error) {
-	if through <= after {
-		return nil, nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	c, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: s.filters, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1,
+	var out []Msg
+	err := s.Scan(ctx, after, time.Time{}, through, func(m Msg) error {
+		out = append(out, m)
+		return nil
 	})
+	return out, err
+}
+
+// Scan calls fn, in stream order, with each message the subscription's
+// consumer filters for whose stream sequence is after after and up to
+// through; when since is set it starts instead at the first message stored
+// at or after since. It reads as Range does, without collecting, and runs
+// until it is through or ctx ends; fn's error stops it and is returned.
+func (s *Subscription) Scan(ctx context.Context, after uint64, since time.Time, through uint64, fn func(Msg) error) error {
+	if through <= after {
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: s.filters, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1}
+	if !since.IsZero() {
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, &since
+	}
+	c, err := s.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+		return fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+	}
+	if info := c.CachedInfo(); info != nil && info.NumPending == 0 {
+		// Nothing stored from the start on: a start by time has no
+		// sequence for noneStored to begin at.
+		return nil
 	}
 	it, err := c.Messages()
 	if err != nil {
-		return nil, fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
+		return fmt.Errorf("read %s from %d: %w", s.consumer, after+1, err)
 	}
 	defer it.Stop()
 	name := s.stream.CachedInfo().Config.Name
-	var out []Msg
 	next := after + 1
 	for {
 		m, err := it.Next(jetstream.NextMaxWait(rangeQuiet))
 		if errors.Is(err, nats.ErrTimeout) {
 			done, err := s.noneStored(ctx, next, through)
 			if err != nil || done {
-				return out, err
+				return err
 			}
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s from %d: %w", s.consumer, next, err)
+			return fmt.Errorf("read %s from %d: %w", s.consumer, next, err)
 		}
 		md, err := m.Metadata()
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", s.consumer, err)
+			return fmt.Errorf("read %s: %w", s.consumer, err)
 		}
 		if md.Sequence.Stream > through {
-			return out, nil
+			return nil
 		}
-		out = append(out, Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()})
+		if err := fn(Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()}); err != nil {
+			return err
+		}
 		next = md.Sequence.Stream + 1
 		if md.Sequence.Stream == through || md.NumPending == 0 {
-			return out, nil
+			return nil
 		}
 	}
 }

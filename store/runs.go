@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -31,22 +29,15 @@ const MaxRunReads = 50_000
 // with processor.Admit first (which redacts and bounds it, as the processor
 // does before storing anything), so no credential leaves through an API.
 //
-// How it stays fast with 7 days of runs stored: within ResendWindow (25
-// hours) the run's claim in integration_runs_seen names the sequence that
-// first carried it, so a read is one KV get and one stream get
-// (BenchmarkRunReadBack). Past it the claim has expired, and the run is
-// searched among its integration's stored outcomes
-// (<root>.partitioned.*.runs.<id>) from the newest back: the server reads
-// only that subject, and the runs an operator opens are mostly recent ones.
-// A run id index kept 7 days would make every read one get, but would cost
-// every outcome one more write and the server 7 times the claims' memory
-// (README, Performance) for a page an operator opens now and then.
+// How it stays fast with 7 days of runs stored: the run is searched among
+// its integration's stored outcomes (<root>.partitioned.*.runs.<id>) from
+// the newest back, so the server reads only that subject, and the runs an
+// operator opens are mostly recent ones. A run id index would make every
+// read one get, but would cost every outcome a write and the server memory
+// per run (README, Performance) for a page an operator opens now and then.
 func (s *Store) Run(ctx context.Context, integrationID, runID string) (Msg, error) {
 	if subjects.ValidateIntegrationID(integrationID) != nil || runID == "" || len(runID) > subjects.MaxRunIDBytes {
 		return Msg{}, fmt.Errorf("run %q of %q: %w", truncate(runID, 40), truncate(integrationID, 40), ErrNotFound)
-	}
-	if m, ok, err := s.claimedRun(ctx, integrationID, runID); err != nil || ok {
-		return m, err
 	}
 	// Every partition, in case --partitions changed within RunRetention.
 	filter := s.subj.PartitionedPrefix() + "*." + subjects.StoredRun + "." + integrationID
@@ -208,35 +199,6 @@ func (s *Store) readRunWindow(ctx context.Context, filter string, lo, hi uint64,
 	return win, nil
 }
 
-// claimedRun reads the run the claim names, if the claim is still there and
-// names a message of this integration carrying this run id. Anything else
-// (no claim, a message aged out or removed) leaves the search to Run.
-func (s *Store) claimedRun(ctx context.Context, integrationID, runID string) (Msg, bool, error) {
-	e, err := s.seen.Get(ctx, seenKey(integrationID, runID))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Msg{}, false, nil
-	}
-	if err != nil {
-		return Msg{}, false, fmt.Errorf("run %s of %s: claim: %w", runID, integrationID, err)
-	}
-	seq, err := strconv.ParseUint(string(e.Value()), 10, 64)
-	if err != nil {
-		return Msg{}, false, nil
-	}
-	raw, err := s.runs.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return Msg{}, false, nil
-	}
-	if err != nil {
-		return Msg{}, false, fmt.Errorf("run %s of %s at sequence %d: %w", runID, integrationID, seq, err)
-	}
-	p, err := s.subj.ParsePartitioned(raw.Subject)
-	if err != nil || p.Kind != subjects.StoredRun || p.IntegrationID != integrationID || runIDOf(raw.Data) != runID {
-		return Msg{}, false, nil
-	}
-	return runMsg(raw), true, nil
-}
-
 // carriesRunID reports whether outcome data has runId runID. A run id of
 // characters no JSON encoder escapes must appear as it is, so data without
 // it is passed over without decoding.
@@ -244,7 +206,7 @@ func carriesRunID(data []byte, runID string) bool {
 	if plainRunID(runID) && !bytes.Contains(data, []byte(runID)) {
 		return false
 	}
-	return runIDOf(data) == runID
+	return subjects.RunIDOf(data) == runID
 }
 
 func plainRunID(id string) bool {
@@ -254,17 +216,6 @@ func plainRunID(id string) bool {
 		}
 	}
 	return true
-}
-
-// runIDOf is the runId an outcome carries, or "" when it is not JSON.
-func runIDOf(data []byte) string {
-	var o struct {
-		RunID string `json:"runId"`
-	}
-	if json.Unmarshal(data, &o) != nil {
-		return ""
-	}
-	return o.RunID
 }
 
 func runMsg(raw *jetstream.RawStreamMsg) Msg {

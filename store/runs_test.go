@@ -41,34 +41,6 @@ func publishRuns(t testing.TB, st *store.Store, n, integrations int, runID func(
 	return out
 }
 
-func seenBucket(t testing.TB, st *store.Store) jetstream.KeyValue {
-	t.Helper()
-	js, err := jetstream.New(st.Conn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(context.Background(), store.BucketSeenRuns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kv
-}
-
-// expireClaims removes every run-id claim, as 25 hours would.
-func expireClaims(t testing.TB, st *store.Store) {
-	t.Helper()
-	kv := seenBucket(t, st)
-	keys, err := kv.ListKeys(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := range keys.Keys() {
-		if err := kv.Purge(context.Background(), k); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestRunIsReadBackByIntegrationAndRunID(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
@@ -84,12 +56,6 @@ func TestRunIsReadBackByIntegrationAndRunID(t *testing.T) {
 	if first.integration != "int-000" || resend.integration != "int-000" || other.runID != "run-5" || other.integration != "int-001" {
 		t.Fatalf("fixture: %+v %+v %+v", first, resend, other)
 	}
-	// The processor claims each run at the sequence that first carried it.
-	for _, r := range runs {
-		if _, err := st.ClaimRun(ctx, r.integration, r.runID, r.seq); err != nil {
-			t.Fatal(err)
-		}
-	}
 	check := func(when string, want storedRun) {
 		t.Helper()
 		m, err := st.Run(ctx, want.integration, want.runID)
@@ -104,18 +70,15 @@ func TestRunIsReadBackByIntegrationAndRunID(t *testing.T) {
 			t.Fatalf("%s: subject %s: %v", when, m.Subject, err)
 		}
 	}
-	for _, phase := range []string{"claimed", "claims expired"} {
-		check(phase, runs[0])
-		check(phase, runs[len(runs)-1])
-		check(phase, first) // not the resend
-		check(phase, other)
-		if _, err := st.Run(ctx, "int-000", "run-none"); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("%s: a run never sent: %v", phase, err)
-		}
-		if _, err := st.Run(ctx, "int-404", "run-1"); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("%s: an integration never seen: %v", phase, err)
-		}
-		expireClaims(t, st)
+	check("stored", runs[0])
+	check("stored", runs[len(runs)-1])
+	check("stored", first) // not the resend
+	check("stored", other)
+	if _, err := st.Run(ctx, "int-000", "run-none"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a run never sent: %v", err)
+	}
+	if _, err := st.Run(ctx, "int-404", "run-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an integration never seen: %v", err)
 	}
 	for _, bad := range [][2]string{{"int.000", "run-1"}, {"int-000", ""}, {"", "run-1"}, {"int-000", string(make([]byte, 257))}} {
 		if _, err := st.Run(ctx, bad[0], bad[1]); !errors.Is(err, store.ErrNotFound) {
@@ -123,11 +86,7 @@ func TestRunIsReadBackByIntegrationAndRunID(t *testing.T) {
 		}
 	}
 
-	// A claim naming a message that is gone (removed, say) falls back to
-	// the search, which finds the resend.
-	if _, err := st.ClaimRun(ctx, first.integration, first.runID, first.seq); err != nil {
-		t.Fatal(err)
-	}
+	// With the first copy gone (removed, say), the search finds the resend.
 	js, _ := jetstream.New(st.Conn())
 	stream, err := js.Stream(ctx, store.StreamRuns)
 	if err != nil {
@@ -167,19 +126,14 @@ func TestRunSearchGivesUpAtItsBound(t *testing.T) {
 }
 
 // BenchmarkRunReadBack reads a run back with 20,000 runs of 200
-// integrations stored (100 each, about 700 bytes): through its claim, and
-// with the claims expired, a run in the middle of its integration's
-// outcomes and the integration's newest (the search's worst case there).
+// integrations stored (100 each, about 700 bytes): a run in the middle of
+// its integration's outcomes, the integration's newest, and one it does not
+// have (the search's worst case there).
 func BenchmarkRunReadBack(b *testing.B) {
 	st := openStore(b)
 	ctx := context.Background()
 	runs := publishRuns(b, st, 20_000, 200, func(i int) string { return fmt.Sprintf("run-%d", i) })
 	middle, newest := runs[10_007], runs[len(runs)-1]
-	for _, r := range []storedRun{middle, newest} {
-		if _, err := st.ClaimRun(ctx, r.integration, r.runID, r.seq); err != nil {
-			b.Fatal(err)
-		}
-	}
 	read := func(b *testing.B, r storedRun) {
 		for b.Loop() {
 			m, err := st.Run(ctx, r.integration, r.runID)
@@ -188,11 +142,9 @@ func BenchmarkRunReadBack(b *testing.B) {
 			}
 		}
 	}
-	b.Run("claimed", func(b *testing.B) { read(b, newest) })
-	expireClaims(b, st)
-	b.Run("expired/middle", func(b *testing.B) { read(b, middle) })
-	b.Run("expired/newest", func(b *testing.B) { read(b, newest) })
-	b.Run("expired/absent", func(b *testing.B) {
+	b.Run("middle", func(b *testing.B) { read(b, middle) })
+	b.Run("newest", func(b *testing.B) { read(b, newest) })
+	b.Run("absent", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := st.Run(ctx, newest.integration, "run-none"); !errors.Is(err, store.ErrNotFound) {
 				b.Fatal(err)

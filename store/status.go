@@ -19,7 +19,7 @@ import (
 var statusStreams = []string{StreamRuns, StreamEvents, StreamCommands, StreamDeadLetter, StreamAdvisories}
 
 // statusBuckets are the buckets StreamStats reports, in its order.
-var statusBuckets = []string{BucketCounters, BucketEvents, BucketActionedOutbox, BucketSeenRuns, BucketMembers, BucketMappings}
+var statusBuckets = []string{BucketCounters, BucketEvents, BucketActionedOutbox, BucketMembers, BucketMappings}
 
 // ServerInfo returns the NATS server the store is connected to, as its
 // connection sees it: URL (user, password or token redacted: redact.URL), name, version and

@@ -183,7 +183,7 @@ func TestStreamStatsListsStreamsThenBuckets(t *testing.T) {
 		}
 	}
 	want := []string{"stream:INTEGRATION_RUNS", "stream:INTEGRATION_EVENTS", "stream:INTEGRATION_COMMANDS", "stream:INTEGRATION_DEADLETTER",
-		"stream:INTEGRATION_ADVISORIES", "bucket:integration_failures", "bucket:integration_events", "bucket:integration_actioned_outbox", "bucket:integration_runs_seen",
+		"stream:INTEGRATION_ADVISORIES", "bucket:integration_failures", "bucket:integration_events", "bucket:integration_actioned_outbox",
 		"bucket:integration_processors", "bucket:external_mappings"}
 	if !slices.Equal(names, want) {
 		t.Errorf("listed %v, want %v", names, want)

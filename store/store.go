@@ -24,13 +24,14 @@ type Store struct {
 	runs       jetstream.Stream
 	events     jetstream.Stream
 	advisories jetstream.Stream
-	// counters, seen, index, members, mappings and outbox are the KV buckets.
+	// counters, index, members, mappings and outbox are the KV buckets.
 	counters jetstream.KeyValue
-	seen     jetstream.KeyValue
 	index    jetstream.KeyValue
 	members  jetstream.KeyValue
 	mappings jetstream.KeyValue
 	outbox   jetstream.KeyValue
+	// checkpoints holds each partition's resend guard checkpoint.
+	checkpoints jetstream.ObjectStore
 	// metrics counts compare-and-set conflicts; nil counts nothing.
 	metrics *metrics.Metrics
 }
@@ -132,7 +133,6 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 		cfg jetstream.KeyValueConfig
 	}{
 		{&s.counters, jetstream.KeyValueConfig{Bucket: BucketCounters, Description: "Failure streak per integration.", History: 5}},
-		{&s.seen, jetstream.KeyValueConfig{Bucket: BucketSeenRuns, Description: "Run ids seen in the resend window.", TTL: cfg.ResendWindow}},
 		{&s.index, jetstream.KeyValueConfig{Bucket: BucketEvents, Description: "Events by id, with their actioned state.", TTL: cfg.EventRetention}},
 		{&s.members, jetstream.KeyValueConfig{Bucket: BucketMembers, Description: "Heartbeats of live processor replicas.", TTL: cfg.MemberTTL}},
 		{&s.mappings, jetstream.KeyValueConfig{Bucket: BucketMappings, Description: "External mappings by <externalSystem>.<m3terEntity>.<m3terId>.", History: 5}},
@@ -146,6 +146,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 			return nil, fmt.Errorf("bucket %s: %w", b.cfg.Bucket, err)
 		}
 		*b.kv = kv
+	}
+	s.checkpoints, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: BucketResendCheckpoints, Description: "Each partition's resend guard checkpoint.",
+		Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("object store %s: %w", BucketResendCheckpoints, err)
 	}
 	// Consumers of the layout before partitioning would hold messages forever.
 	for stream, name := range map[string]string{StreamRuns: "integration-events-runs", StreamCommands: "integration-events-enables"} {

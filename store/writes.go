@@ -147,24 +147,6 @@ func expectLast(rev uint64) nats.Header {
 	return nats.Header{"Nats-Expected-Last-Subject-Sequence": []string{strconv.FormatUint(rev, 10)}}
 }
 
-// ClaimRun claims run runID of integrationID for stream sequence seq, as
-// Store.ClaimRun does. done is told claimed when this write made the
-// claim; when it did not, the run was claimed before (by seq itself before
-// a crash, or by another sequence) and Store.ClaimRun says by which.
-func (w *Writes) ClaimRun(integrationID, runID string, seq uint64, done func(claimed bool, err error)) {
-	subject := kvSubject(BucketSeenRuns, seenKey(integrationID, runID))
-	w.send(&nats.Msg{Subject: subject, Data: []byte(strconv.FormatUint(seq, 10)), Header: expectLast(0)}, "", func(_ uint64, err error) {
-		if isConflict(err) {
-			done(false, nil)
-			return
-		}
-		if err != nil {
-			err = fmt.Errorf("claim run %s of %s: %w", runID, integrationID, err)
-		}
-		done(err == nil, err)
-	})
-}
-
 // PublishEvent stores an event on its subject, de-duplicated by id, as
 // Store.PublishEvent does, and tells done its stream sequence. The event
 // is not indexed until IndexEvent is flushed.

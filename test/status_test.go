@@ -99,7 +99,7 @@ func TestStatusSummarisesTheDeployment(t *testing.T) {
 		// the disable command
 		"INTEGRATION_COMMANDS": 1, "INTEGRATION_DEADLETTER": 0, "INTEGRATION_ADVISORIES": 0,
 		// one index entry per event (history 1), one key per run
-		"integration_events": 8, "integration_runs_seen": 8, "integration_processors": 1, "external_mappings": 0,
+		"integration_events": 8, "integration_processors": 1, "external_mappings": 0,
 		// the purge marker the one action's outbox entry leaves for a minute
 		"integration_actioned_outbox": 1,
 	}
