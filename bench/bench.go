@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
@@ -61,7 +62,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 			defer os.RemoveAll(tmp)
 			dir = tmp
 		}
-		srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
+		srv, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
 		if err != nil {
 			return nil, err
 		}
