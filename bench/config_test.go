@@ -1,9 +1,10 @@
 package bench
 
 import (
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/integration-events/integration-events/test"
 )
 
 // TestValidateChecksTheProcessorBeforeTheBaseline: a pipeline or store
@@ -23,12 +24,6 @@ func TestValidateChecksTheProcessorBeforeTheBaseline(t *testing.T) {
 		cfg := Config{}
 		c.set(&cfg)
 		cfg.setDefaults()
-		err := cfg.Validate()
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("%s: %v, want no error", c.name, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
-		}
+		test.CheckError(t, c.name, cfg.Validate(), c.want)
 	}
 }

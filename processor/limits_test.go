@@ -1,12 +1,12 @@
 package processor_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/test"
 )
 
 // TestCheckLimitsRefusesLimitsThatContradict sets pairs of limits that are
@@ -38,12 +38,6 @@ func TestCheckLimitsRefusesLimitsThatContradict(t *testing.T) {
 		if err := s.Validate(); err != nil {
 			t.Fatalf("%s: the store config alone: %v", c.name, err)
 		}
-		err := p.CheckLimits(s)
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("%s: %v, want no error", c.name, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
-		}
+		test.CheckError(t, c.name, p.CheckLimits(s), c.want)
 	}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,13 +30,7 @@ func TestValidateChecksRunRetentionAgainstWhatItMustCover(t *testing.T) {
 	} {
 		cfg := store.DefaultConfig()
 		cfg.ResendWindow, cfg.RunRetention = c.resend, c.retention
-		err := cfg.Validate()
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("resend-window %s, run-retention %s: %v, want no error", c.resend, c.retention, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("resend-window %s, run-retention %s: error %v, want %q", c.resend, c.retention, err, c.want)
-		}
+		test.CheckError(t, fmt.Sprintf("resend-window %s, run-retention %s", c.resend, c.retention), cfg.Validate(), c.want)
 	}
 }
 
