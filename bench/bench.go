@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 )
 
@@ -30,6 +33,7 @@ type runner struct {
 	cfg  Config
 	st   *store.Store
 	nc   *nats.Conn
+	js   jetstream.JetStream
 	subj subjects.Subjects
 	log  *zap.Logger
 	res  *Result
@@ -58,7 +62,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 			defer os.RemoveAll(tmp)
 			dir = tmp
 		}
-		srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
+		srv, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:0", DataDir: dir, Name: "bench"})
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +81,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, st: st, nc: nc, subj: st.Subjects(), log: log,
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, st: st, nc: nc, js: js, subj: st.Subjects(), log: log,
 		res:  &Result{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()), Verified: true, Connection: connection(cfg)},
 		prog: newProgress(cfg.Progress), nonce: uuid.NewString()[:4] + "-"}
 	defer r.prog.stop()
@@ -95,24 +103,6 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 	}
 	r.res.Seconds = time.Since(began).Seconds()
 	return r.res, notVerified
-}
-
-func (r *runner) baseline(ctx context.Context) error {
-	// The healthy workload's payloads, made before timing starts.
-	m := healthyMix("baseline", r.cfg.HealthyIntegrations)
-	pool := make([]store.RawMsg, min(r.cfg.Baseline, 8192))
-	for i := range pool {
-		pool[i] = m.message(r.subj, i)
-	}
-	r.prog.phase("baseline", r.cfg.Baseline)
-	pub, cons, err := r.st.Baseline(ctx, r.cfg.Baseline, func(i int) store.RawMsg { return pool[i%len(pool)] })
-	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
-	}
-	r.res.BaselinePublishPerSec = float64(r.cfg.Baseline) / pub.Seconds()
-	r.res.BaselineConsumePerSec = float64(r.cfg.Baseline) / cons.Seconds()
-	r.prog.printf("baseline: publish %s, consume %s", perSec(r.res.BaselinePublishPerSec), perSec(r.res.BaselineConsumePerSec))
-	return nil
 }
 
 func healthyMix(name string, integrations int) mix {
@@ -175,12 +165,12 @@ func (r *runner) process(ctx context.Context, m mix, n int, atEnd func()) (rate 
 	}
 	count, next := m.messages(r.subj, n)
 	r.prog.phase(m.name+": storing outcomes", count)
-	if err := r.st.PublishAll(ctx, count, next, func(i int, _ uint64) { r.prog.set(i + 1) }); err != nil {
+	if err := workload.Publish(ctx, r.nc, count, next, func(i int, _ uint64) { r.prog.set(i + 1) }); err != nil {
 		return 0, err
 	}
 	// Enables reach INTEGRATION_RUNS through a source: wait for them too.
 	if err := r.waitFor(ctx, func() (bool, error) {
-		last, err := r.st.LastRunSeq(ctx)
+		last, err := r.lastRunSeq(ctx)
 		return last >= before.runs+uint64(count), err
 	}); err != nil {
 		return 0, fmt.Errorf("%s: outcomes not all stored: %w", m.name, err)
@@ -198,7 +188,7 @@ func (r *runner) process(ctx context.Context, m mix, n int, atEnd func()) (rate 
 	}
 	timing := m.untimed == 0
 	err = r.waitFor(ctx, func() (bool, error) {
-		left, err := r.st.Backlog(ctx)
+		left, err := r.backlog(ctx)
 		applied := count - int(left)
 		r.prog.set(applied)
 		if !timing && applied >= m.untimed {

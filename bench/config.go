@@ -95,7 +95,9 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Validate reports the first size that cannot work.
+// Validate reports the first size that cannot work, then the first setting
+// of Store or Pipeline that cannot work or contradicts another, as serve
+// checks them: before the baseline, not at the first processor run.
 func (c *Config) Validate() error {
 	switch {
 	case c.Baseline < 1 || c.Healthy < 1 || c.Outage < 1 || c.Scale < 1:
@@ -112,5 +114,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("scale integrations %d must be positive", n)
 		}
 	}
-	return nil
+	st, p := c.Store.WithDefaults(), c.Pipeline.WithDefaults()
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return p.CheckLimits(st)
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/processor"
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
 )
 
@@ -91,7 +91,7 @@ func (r *runner) latency(ctx context.Context, name string) (Latency, error) {
 	r.prog.phase(fmt.Sprintf("latency: offering %s outcomes/s", thousands(r.cfg.Rate)), n)
 	start := time.Now()
 	interval := time.Second / time.Duration(r.cfg.Rate)
-	err = r.st.PublishAll(ctx, n, func(i int) store.RawMsg {
+	err = workload.Publish(ctx, r.nc, n, func(i int) *nats.Msg {
 		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
 			time.Sleep(wait)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
 )
 
 // Query timings are medians over these many calls.
@@ -24,18 +25,18 @@ const (
 // listing the newest page of not-actioned events, and actioning 100 events
 // in one call.
 func (r *runner) query(ctx context.Context) error {
-	have, err := r.st.StreamCount(ctx, store.StreamEvents, r.subj.Events())
+	have, err := r.streamCount(ctx, store.StreamEvents, r.subj.Events())
 	if err != nil {
 		return err
 	}
 	if want := uint64(r.cfg.EventsStored); have < want {
 		n := int(want - have)
 		r.prog.phase("query: storing events", n)
-		if err := r.st.PublishEvents(ctx, n, r.storedEvent, func(i int) { r.prog.set(i + 1) }); err != nil {
+		if err := workload.StoreEvents(ctx, r.st, n, r.storedEvent, func(i int) { r.prog.set(i + 1) }); err != nil {
 			return fmt.Errorf("store events: %w", err)
 		}
 	}
-	if r.res.EventsStored, err = r.st.StreamCount(ctx, store.StreamEvents, r.subj.Events()); err != nil {
+	if r.res.EventsStored, err = r.streamCount(ctx, store.StreamEvents, r.subj.Events()); err != nil {
 		return err
 	}
 	ops, err := operator.New(operator.DefaultConfig(), r.st, r.log)
@@ -148,17 +149,12 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // storedEvent is the i-th event stored for the query phase: a failure event
-// built by the processor's own code, as it would have published it; without
-// body, only what indexes it.
-func (r *runner) storedEvent(i int, body bool) store.StoredEvent {
+// built by the processor's own code, as it would have published it.
+func (r *runner) storedEvent(i int) store.StoredEvent {
 	m := mix{name: "stored", integrations: 10_000, failEvery: 1, nonce: r.nonce}
 	o := m.outcome(i)
 	next, t := processor.ApplyOutcome(subjects.FailureCounter{IntegrationID: o.IntegrationID}, &o, uint64(i+1), r.cfg.Pipeline.DisableAfter)
 	eff := processor.BuildEffects(&next, &o, t)
-	if !body {
-		ev := eff.Events[0]
-		return store.StoredEvent{ID: ev.ID, Kind: ev.Kind, IntegrationID: o.IntegrationID, Time: ev.Time}
-	}
 	stored, err := processor.StoredEvents(o.IntegrationID, eff)
 	if err != nil {
 		panic(err) // events built above always encode

@@ -17,13 +17,13 @@ type snapshot struct {
 func (r *runner) snapshot(ctx context.Context) (snapshot, error) {
 	var s snapshot
 	var err error
-	if s.runs, err = r.st.LastRunSeq(ctx); err != nil {
+	if s.runs, err = r.lastRunSeq(ctx); err != nil {
 		return s, err
 	}
-	if s.events, err = r.st.StreamCount(ctx, store.StreamEvents, r.subj.Events()); err != nil {
+	if s.events, err = r.streamCount(ctx, store.StreamEvents, r.subj.Events()); err != nil {
 		return s, err
 	}
-	s.disables, err = r.st.StreamCount(ctx, store.StreamCommands, r.subj.Disables())
+	s.disables, err = r.streamCount(ctx, store.StreamCommands, r.subj.Disables())
 	return s, err
 }
 
@@ -35,12 +35,12 @@ func (r *runner) verify(ctx context.Context, name string, before snapshot) error
 	r.prog.phase(name+": verifying", 0)
 	m := workload.NewModel(r.cfg.Pipeline.DisableAfter)
 	var undecodable int
-	err := r.st.ReplayRuns(ctx, before.runs, func(pm subjects.Partitioned, msg store.Msg) {
+	err := r.replayRuns(ctx, before.runs, func(pm subjects.Partitioned, data []byte) {
 		if pm.Kind == subjects.StoredEnable {
 			m.Enable(pm.IntegrationID)
 			return
 		}
-		o, err := subjects.DecodeOutcome(pm.IntegrationID, msg.Data)
+		o, err := subjects.DecodeOutcome(pm.IntegrationID, data)
 		if err != nil {
 			undecodable++
 			return
@@ -52,7 +52,7 @@ func (r *runner) verify(ctx context.Context, name string, before snapshot) error
 	}
 	var diffs []string
 	found := map[string]bool{}
-	err = r.st.Counters(ctx, func(c subjects.FailureCounter) {
+	err = r.counters(ctx, func(c subjects.FailureCounter) {
 		if _, ok := m.Counters[c.IntegrationID]; !ok {
 			return
 		}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats.go"
 )
 
 // mix says which runs of a workload fail: one in every failEvery (1: all).
@@ -70,20 +70,20 @@ func (m mix) outcome(i int) subjects.RunOutcome {
 }
 
 // message returns outcome i as published on its run subject.
-func (m mix) message(subj subjects.Subjects, i int) store.RawMsg {
+func (m mix) message(subj subjects.Subjects, i int) *nats.Msg {
 	o := m.outcome(i)
 	b, err := json.Marshal(o)
 	if err != nil {
 		panic(err) // the builders above make only encodable values
 	}
-	return store.RawMsg{Subject: subj.Run(o.IntegrationID), Data: b}
+	return &nats.Msg{Subject: subj.Run(o.IntegrationID), Data: b}
 }
 
 // messages lays out a workload of n outcomes with its enable commands, in
 // publish order.
-func (m mix) messages(subj subjects.Subjects, n int) (count int, next func(int) store.RawMsg) {
+func (m mix) messages(subj subjects.Subjects, n int) (count int, next func(int) *nats.Msg) {
 	if m.enableAfter == 0 {
-		return n, func(i int) store.RawMsg { return m.message(subj, i) }
+		return n, func(i int) *nats.Msg { return m.message(subj, i) }
 	}
 	// Outage: every run fails, so integration k's f-th failure is outcome
 	// (f-1)*integrations+k; an enable follows each enableAfter-th one.
@@ -100,12 +100,12 @@ func (m mix) messages(subj subjects.Subjects, n int) (count int, next func(int) 
 			order = append(order, slot{outcome: -1, enable: id})
 		}
 	}
-	return len(order), func(i int) store.RawMsg {
+	return len(order), func(i int) *nats.Msg {
 		s := order[i]
 		if s.outcome >= 0 {
 			return m.message(subj, s.outcome)
 		}
 		b, _ := json.Marshal(subjects.EnableCommand{IntegrationID: s.enable, EnabledBy: "bench", Reason: "credentials rotated"})
-		return store.RawMsg{Subject: subj.Enable(s.enable), Data: b}
+		return &nats.Msg{Subject: subj.Enable(s.enable), Data: b}
 	}
 }

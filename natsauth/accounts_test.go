@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -84,7 +84,7 @@ func TestForServerRunnerPublishesAcrossAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Users: su.Users, Nkeys: su.Nkeys, Accounts: su.Accounts})
+	srv, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Users: su.Users, Nkeys: su.Nkeys, Accounts: su.Accounts})
 	if err != nil {
 		t.Fatal(err)
 	}

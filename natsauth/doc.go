@@ -6,5 +6,5 @@
 // the one place where client credentials (user and password, token, nkey seed,
 // .creds file, TLS) become nats.Options.
 //
-// It builds values only; store.StartServer is what hands them to a server.
+// It builds values only; natsserver.Start is what hands them to a server.
 package natsauth

@@ -13,6 +13,7 @@ import (
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/test"
 	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 )
 
@@ -30,12 +31,12 @@ func TestRunPastTheSearchBoundIsNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := store.MaxRunReads + 10
-	err = st.PublishAll(ctx, n, func(i int) store.RawMsg {
+	err = workload.Publish(ctx, st.Conn(), n, func(i int) *nats.Msg {
 		b, err := json.Marshal(workload.Failed("busy", fmt.Sprintf("busy-%d", i), subjects.StagePerform, 400))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return store.RawMsg{Subject: subjects.Default().Run("busy"), Data: b}
+		return &nats.Msg{Subject: subjects.Default().Run("busy"), Data: b}
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -50,8 +50,11 @@ const DefaultBatch = 256
 const DefaultBatchTimeout = 3 * time.Second
 
 // DefaultConfig returns the pipeline defaults.
-func DefaultConfig() Config {
-	c := Config{}
+func DefaultConfig() Config { return Config{}.WithDefaults() }
+
+// WithDefaults returns c with every unset field at its default, as
+// NewPipeline uses it.
+func (c Config) WithDefaults() Config {
 	c.setDefaults()
 	return c
 }

@@ -49,6 +49,11 @@ const (
 
 	// DefaultPartitions is the partition count of a deployment.
 	DefaultPartitions = 8
+
+	// runsDuplicateWindow is how long INTEGRATION_RUNS drops a publish
+	// whose Nats-Msg-Id it stored already: a runner's retry. JetStream
+	// refuses a window longer than the stream's MaxAge (RunRetention).
+	runsDuplicateWindow = 2 * time.Minute
 )
 
 // Config configures the streams and buckets.
@@ -84,12 +89,15 @@ type Config struct {
 	MemberTTL time.Duration
 }
 
-// DefaultConfig returns the configuration of a single-server deployment.
-func DefaultConfig() Config {
-	c := Config{}
+// WithDefaults returns c with every unset field at its default, as Open
+// uses it.
+func (c Config) WithDefaults() Config {
 	c.setDefaults()
 	return c
 }
+
+// DefaultConfig returns the configuration of a single-server deployment.
+func DefaultConfig() Config { return Config{}.WithDefaults() }
 
 func (c *Config) setDefaults() {
 	if c.Subjects.Root == "" {
@@ -140,6 +148,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("resend-window %s is under a minute", c.ResendWindow)
 	case c.RunRetention < c.ResendWindow:
 		return fmt.Errorf("run-retention %s must cover resend-window %s: a resend of an outcome no longer kept could not be recognised", c.RunRetention, c.ResendWindow)
+	case c.RunRetention < runsDuplicateWindow:
+		return fmt.Errorf("run-retention %s must cover the %s in which %s drops a runner's retried publish (same Nats-Msg-Id): JetStream refuses a stream that forgets messages sooner", c.RunRetention, runsDuplicateWindow, StreamRuns)
 	case c.Replicas < 1 || c.Replicas > 5:
 		return fmt.Errorf("replicas %d must be 1 to 5", c.Replicas)
 	case c.AckWait < time.Second:

@@ -20,10 +20,4 @@ var (
 	// ErrTooMany means a listing found more keys than it reads in one
 	// call; the error names the cap.
 	ErrTooMany = errors.New("too many to list")
-	// ErrDataDirInUse means another process (or another running embedded
-	// server of this one) holds the data directory's lock.
-	ErrDataDirInUse = errors.New("another process holds it")
-	// errListen marks the embedded server's failure to listen on its
-	// client address.
-	errListen = errors.New("cannot listen")
 )

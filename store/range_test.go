@@ -7,6 +7,8 @@ import (
 
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
+	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -18,8 +20,8 @@ func TestRangeReadsOnePartitionBetweenTwoSequences(t *testing.T) {
 	ctx := context.Background()
 	const n = 4000
 	var want []uint64 // sequences of partition 0, as stored
-	err := st.PublishAll(ctx, n, func(i int) store.RawMsg {
-		return store.RawMsg{Subject: subjects.Default().Run(fmt.Sprintf("range-%d", i%40)), Data: []byte("{}")}
+	err := workload.Publish(ctx, st.Conn(), n, func(i int) *nats.Msg {
+		return &nats.Msg{Subject: subjects.Default().Run(fmt.Sprintf("range-%d", i%40)), Data: []byte("{}")}
 	}, func(i int, seq uint64) {
 		if subjects.PartitionOf(fmt.Sprintf("range-%d", i%40), st.Partitions()) == 0 {
 			want = append(want, seq)

@@ -11,6 +11,7 @@ import (
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -26,14 +27,14 @@ type storedRun struct {
 func publishRuns(t testing.TB, st *store.Store, n, integrations int, runID func(i int) string) []storedRun {
 	t.Helper()
 	out := make([]storedRun, n)
-	err := st.PublishAll(context.Background(), n, func(i int) store.RawMsg {
+	err := workload.Publish(context.Background(), st.Conn(), n, func(i int) *nats.Msg {
 		integration := fmt.Sprintf("int-%03d", i%integrations)
 		b, err := json.Marshal(workload.Failed(integration, runID(i), subjects.StagePerform, 400))
 		if err != nil {
 			t.Fatal(err)
 		}
 		out[i] = storedRun{integration: integration, runID: runID(i)}
-		return store.RawMsg{Subject: subjects.Default().Run(integration), Data: b}
+		return &nats.Msg{Subject: subjects.Default().Run(integration), Data: b}
 	}, func(i int, seq uint64) { out[i].seq = seq })
 	if err != nil {
 		t.Fatal(err)

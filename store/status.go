@@ -96,6 +96,21 @@ func (s *Store) PartitionLag(ctx context.Context) ([]subjects.PartitionStatus, e
 	return out, nil
 }
 
+// PartitionBacklog is how many outcomes and enables each partition's
+// consumer has not yet had acknowledged, by partition number:
+// PartitionLag's pending plus ack pending.
+func (s *Store) PartitionBacklog(ctx context.Context) ([]uint64, error) {
+	parts, err := s.PartitionLag(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backlog: %w", err)
+	}
+	counts := make([]uint64, len(parts))
+	for i, p := range parts {
+		counts[i] = p.Pending + uint64(p.AckPending)
+	}
+	return counts, nil
+}
+
 // Heartbeat is a live replica's last heartbeat in BucketMembers.
 type Heartbeat struct {
 	ID string

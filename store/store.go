@@ -85,7 +85,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 				},
 			}},
 			MaxAge:     cfg.RunRetention,
-			Duplicates: 2 * time.Minute,
+			Duplicates: runsDuplicateWindow,
 		},
 		{
 			Name:        StreamEvents,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -376,7 +377,7 @@ func TestConsumerCreateRepublishesAnywhere(t *testing.T) {
 		Publish:   &server.SubjectPermission{Allow: []string{"$JS.API.>"}},
 		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX_eve.>"}},
 	}
-	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Users: []*server.User{
+	srv, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Users: []*server.User{
 		{Username: "adm", Password: "fake-adm"}, {Username: "eve", Password: "fake-eve", Permissions: perms},
 	}})
 	if err != nil {

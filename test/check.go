@@ -1,6 +1,7 @@
 package test
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -11,6 +12,18 @@ func CheckFor(t testing.TB, timeout, interval time.Duration, f func() error) {
 	t.Helper()
 	if err := poll(timeout, interval, f); err != nil {
 		t.Fatalf("not true after %s: %v", timeout, err)
+	}
+}
+
+// CheckError fails t unless err is what want says: no error for "", else
+// an error whose text contains want. what names the case in the failure.
+func CheckError(t testing.TB, what string, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: %v, want no error", what, err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("%s: error %v, want %q", what, err, want)
 	}
 }
 

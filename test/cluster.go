@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,7 +43,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 			Port:       portOf(clientPorts[i]),
 			JetStream:  true,
 			StoreDir:   filepath.Join(root, fmt.Sprintf("n%d", i+1)),
-			MaxPayload: store.MaxPayload,
+			MaxPayload: natsserver.MaxPayload,
 			NoLog:      true,
 			NoSigs:     true,
 			Cluster:    server.ClusterOpts{Name: c.Name, Host: "127.0.0.1", Port: portOf(routePorts[i])},

@@ -16,7 +16,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -135,8 +135,8 @@ func checkCluster(t *testing.T, project *types.Project, nodes []natsNode) {
 
 		// The processor dead-letters outcomes over 1 MiB with their size; the
 		// server must let them through, as the embedded server does.
-		if int(o.MaxPayload) <= subjects.MaxOutcomeBytes || int(o.MaxPayload) < store.MaxPayload {
-			t.Errorf("%s: max_payload %d, want at least %d like the embedded server", n.service, o.MaxPayload, store.MaxPayload)
+		if int(o.MaxPayload) <= subjects.MaxOutcomeBytes || int(o.MaxPayload) < natsserver.MaxPayload {
+			t.Errorf("%s: max_payload %d, want at least %d like the embedded server", n.service, o.MaxPayload, natsserver.MaxPayload)
 		}
 		if o.Port != server.DEFAULT_PORT {
 			t.Errorf("%s: client port %d, want %d", n.service, o.Port, server.DEFAULT_PORT)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/jwt/v2"
@@ -23,7 +23,7 @@ func startExternal(t *testing.T, opts *server.Options) *server.Server {
 	t.Helper()
 	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
 	opts.JetStream, opts.StoreDir = true, t.TempDir()
-	opts.MaxPayload, opts.NoLog, opts.NoSigs = store.MaxPayload, true, true
+	opts.MaxPayload, opts.NoLog, opts.NoSigs = natsserver.MaxPayload, true, true
 	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -14,7 +14,7 @@ import (
 // with its files in a temporary directory; it is shut down at cleanup.
 func StartServer(t testing.TB) *server.Server {
 	t.Helper()
-	s, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: t.TempDir()})
+	s, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,10 +23,10 @@ func StartServer(t testing.TB) *server.Server {
 }
 
 // StartServerMaxPayload is StartServer with a maximum payload of
-// maxPayload bytes instead of store.MaxPayload.
+// maxPayload bytes instead of natsserver.MaxPayload.
 func StartServerMaxPayload(t testing.TB, maxPayload int32) *server.Server {
 	t.Helper()
-	s, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), MaxPayload: maxPayload})
+	s, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), MaxPayload: maxPayload})
 	if err != nil {
 		t.Fatal(err)
 	}

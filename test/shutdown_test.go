@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -27,7 +28,7 @@ const stopMargin = 10 * time.Second
 func dataDirState(t *testing.T, dir string) (warnings []string, consumers []*jetstream.ConsumerInfo) {
 	t.Helper()
 	core, logs := observer.New(zapcore.WarnLevel)
-	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: dir, Log: zap.New(core)})
+	srv, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: dir, Log: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,7 @@ func TestBadConfigurationFailsServeAtStart(t *testing.T) {
 		{"heartbeat: 2s\n", "heartbeat 2s must be at most half of member-ttl 3s"},
 		{"member-ttl: 1s\n", "heartbeat 1s must be at most half of member-ttl 1s"},
 		{"resend-window: 200h\n", "run-retention 168h0m0s must cover resend-window 200h0m0s"},
+		{"resend-window: 1m\nrun-retention: 1m\n", "run-retention 1m0s must cover the 2m0s in which INTEGRATION_RUNS drops a runner's retried publish"},
 		{"drain-timeout: 5s\n", "drain-timeout 5s must be at least ack-wait 6s"},
 		{"pinned-ttl: 1s\n", "pinned-ttl 1s is under 2s"},
 		{"event-retention: 30m\n", "event-retention 30m0s is under an hour"},

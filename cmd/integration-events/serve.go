@@ -98,7 +98,7 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&cfg.Store.MaxAckPending, "max-ack-pending", cfg.Store.MaxAckPending, "outcomes in flight per partition")
 	f.IntVar(&cfg.Pipeline.Batch, "batch", processor.DefaultBatch, "most deliveries of one partition applied together, one round trip per step")
 	f.DurationVar(&cfg.Pipeline.BatchTimeout, "batch-timeout", cfg.Pipeline.BatchTimeout, "how long a batch's writes may take before it is applied one delivery at a time; under --ack-wait")
-	f.DurationVar(&cfg.Store.RunRetention, "run-retention", cfg.Store.RunRetention, "how long outcomes are kept in INTEGRATION_RUNS; at least --resend-window")
+	f.DurationVar(&cfg.Store.RunRetention, "run-retention", cfg.Store.RunRetention, "how long outcomes are kept in INTEGRATION_RUNS; at least --resend-window and 2m")
 	f.DurationVar(&cfg.Store.ResendWindow, "resend-window", cfg.Store.ResendWindow, "how long a run id is remembered, so that a resend is counted once")
 	f.DurationVar(&cfg.Pipeline.Heartbeat, "heartbeat", cfg.Pipeline.Heartbeat, "how often a replica renews its membership and rebalances partitions; at most half of --member-ttl")
 	f.DurationVar(&cfg.Store.MemberTTL, "member-ttl", cfg.Store.MemberTTL, "how long a replica counts as live after its last heartbeat")

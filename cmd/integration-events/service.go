@@ -9,6 +9,7 @@ import (
 	"github.com/integration-events/integration-events/console"
 	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/natsauth"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
@@ -55,7 +56,7 @@ func (c serviceConfig) Validate() error {
 		err = c.HTTP.Validate()
 	}
 	if err == nil && c.NATSURL == "" {
-		_, _, err = store.ParseListen(c.NATSListen)
+		_, _, err = natsserver.ParseListen(c.NATSListen)
 	}
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -101,7 +102,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 	opts := []nats.Option{nats.Name("integration-events"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	var connectURL string
 	if cfg.NATSURL == "" {
-		scfg := store.ServerConfig{Listen: cfg.NATSListen, DataDir: cfg.DataDir, Log: log,
+		scfg := natsserver.Config{Listen: cfg.NATSListen, DataDir: cfg.DataDir, Log: log,
 			TLSCert: cfg.NATSCreds.TLSCert, TLSKey: cfg.NATSCreds.TLSKey, TLSCA: cfg.NATSCreds.TLSCA}
 		if len(cfg.NATSUsers) > 0 {
 			users, err := natsauth.ForServer(cfg.NATSUsers, cfg.Store.Subjects)
@@ -112,7 +113,7 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 			s.internal = []nats.Option{nats.UserInfo(users.Internal.User, users.Internal.Password)}
 			opts = append(opts, s.internal...)
 		}
-		srv, err := store.StartServer(scfg)
+		srv, err := natsserver.Start(scfg)
 		if err != nil {
 			return nil, err
 		}

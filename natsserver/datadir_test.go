@@ -1,4 +1,4 @@
-package store_test
+package natsserver_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 )
 
 // TestASecondServerOnOneDataDirFailsAtOnce starts two embedded servers on
@@ -15,18 +15,18 @@ import (
 // path and the holder; once the first has shut down a new one starts.
 func TestASecondServerOnOneDataDirFailsAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	first, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: dir})
+	first, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	second, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: dir})
+	second, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: dir})
 	took := time.Since(began)
 	if err == nil {
 		second.Shutdown()
 		t.Fatal("a second server started on a data directory the first holds")
 	}
-	if !errors.Is(err, store.ErrDataDirInUse) || !strings.Contains(err.Error(), "data-dir "+dir+": another process holds it") {
+	if !errors.Is(err, natsserver.ErrDataDirInUse) || !strings.Contains(err.Error(), "data-dir "+dir+": another process holds it") {
 		t.Errorf("error %q, want one naming data-dir %s and that another process holds it", err, dir)
 	}
 	if took > 2*time.Second {
@@ -34,7 +34,7 @@ func TestASecondServerOnOneDataDirFailsAtOnce(t *testing.T) {
 	}
 	first.Shutdown()
 	first.WaitForShutdown()
-	third, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: dir})
+	third, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: dir})
 	if err != nil {
 		t.Fatalf("after the first shut down: %v", err)
 	}
@@ -55,7 +55,7 @@ func TestATakenClientPortFailsAtOnce(t *testing.T) {
 	addr := l.Addr().String()
 	dir := t.TempDir()
 	began := time.Now()
-	srv, err := store.StartServer(store.ServerConfig{Listen: addr, DataDir: dir})
+	srv, err := natsserver.Start(natsserver.Config{Listen: addr, DataDir: dir})
 	took := time.Since(began)
 	if err == nil {
 		srv.Shutdown()
@@ -67,7 +67,7 @@ func TestATakenClientPortFailsAtOnce(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("the failure took %s, want at once", took)
 	}
-	srv, err = store.StartServer(store.ServerConfig{Listen: "127.0.0.1:-1", DataDir: dir})
+	srv, err = natsserver.Start(natsserver.Config{Listen: "127.0.0.1:-1", DataDir: dir})
 	if err != nil {
 		t.Fatalf("the failed server kept the data directory: %v", err)
 	}
@@ -83,11 +83,11 @@ func TestBadListenAddressesNameTheKey(t *testing.T) {
 		"127.0.0.1:http":  `nats-listen "127.0.0.1:http": port "http" is not -1 to 65535`,
 		"127.0.0.1:70000": `nats-listen "127.0.0.1:70000": port "70000" is not -1 to 65535`,
 	} {
-		if _, _, err := store.ParseListen(addr); err == nil || err.Error() != want {
+		if _, _, err := natsserver.ParseListen(addr); err == nil || err.Error() != want {
 			t.Errorf("%q: error %v, want %q", addr, err, want)
 		}
 	}
-	if host, port, err := store.ParseListen("127.0.0.1:0"); err != nil || host != "127.0.0.1" || port != -1 {
+	if host, port, err := natsserver.ParseListen("127.0.0.1:0"); err != nil || host != "127.0.0.1" || port != -1 {
 		t.Errorf("127.0.0.1:0: %q %d %v, want a free port", host, port, err)
 	}
 }

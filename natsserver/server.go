@@ -1,4 +1,4 @@
-package store
+package natsserver
 
 import (
 	"cmp"
@@ -17,8 +17,8 @@ import (
 // instead of being refused at the door.
 const MaxPayload = 8 << 20
 
-// ServerConfig configures the embedded NATS server.
-type ServerConfig struct {
+// Config configures the embedded NATS server.
+type Config struct {
 	// Listen is the client address, host:port; port 0 or -1 picks a free one.
 	Listen string
 	// DataDir holds JetStream's files.
@@ -66,12 +66,12 @@ func ParseListen(addr string) (host string, port int, err error) {
 	return host, port, nil
 }
 
-// StartServer starts an embedded NATS server with JetStream and waits until
-// it accepts connections. It holds an exclusive lock on DataDir's LockFile
+// Start starts an embedded NATS server with JetStream and waits until it
+// accepts connections. It holds an exclusive lock on DataDir's LockFile
 // until the server has shut down: a directory another process holds is
 // ErrDataDirInUse. A client address it cannot listen on fails at once with
 // the listen error, naming nats-listen.
-func StartServer(cfg ServerConfig) (*server.Server, error) {
+func Start(cfg Config) (*server.Server, error) {
 	host, port, err := ParseListen(cfg.Listen)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func start(s *server.Server, fatal *fatalNote) error {
 }
 
 // tls sets the TLS options of opts from the certificate files.
-func (cfg ServerConfig) tls(opts *server.Options) error {
+func (cfg Config) tls(opts *server.Options) error {
 	if cfg.TLSCert == "" && cfg.TLSKey == "" && cfg.TLSCA == "" {
 		return nil
 	}

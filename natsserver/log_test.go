@@ -1,4 +1,4 @@
-package store_test
+package natsserver_test
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/store"
+	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/test"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -23,7 +23,7 @@ import (
 func TestAFailedTLSHandshakeLogsOneShortLine(t *testing.T) {
 	certs := test.WriteCerts(t)
 	core, logs := observer.New(zap.DebugLevel)
-	srv, err := store.StartServer(store.ServerConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), TLSCert: certs.ServerCert, TLSKey: certs.ServerKey,
+	srv, err := natsserver.Start(natsserver.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), TLSCert: certs.ServerCert, TLSKey: certs.ServerKey,
 		Log: zap.New(core, zap.AddStacktrace(zap.ErrorLevel))})
 	if err != nil {
 		t.Fatal(err)
