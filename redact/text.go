@@ -6,25 +6,33 @@ import (
 	"unicode/utf8"
 )
 
-// textRule is one rule for free text. apply runs only when the lowered text
-// holds one of triggers: most text holds none, and skipping the patterns
-// then is what keeps redaction cheap.
+// textRule is one rule for free text. apply runs only when the text holds
+// one of the bytes of needs (when given), without which its pattern cannot
+// match, and the lowered text holds one of triggers: most text holds none,
+// and skipping the patterns then is what keeps redaction cheap. needs is
+// checked first, since it is one pass over the text where triggers are one
+// per word: a header name such as "Authorization" or "Set-Cookie" holds a
+// trigger but no separator, so no pattern runs on it.
 type textRule struct {
+	needs    string
 	triggers []string
 	apply    func(string) string
 }
 
+// whitespace is what \s matches in the patterns (RE2's, ASCII only).
+const whitespace = "\t\n\f\r "
+
 // textRules run in this order, each on the result of the one before:
 // whole blocks first, then URLs, headers written out, pairs and tokens.
 var textRules = []textRule{
-	{[]string{"private key"}, func(s string) string { return pemBlock.ReplaceAllString(s, Marker) }},
-	{[]string{"://"}, urlsInText},
-	{[]string{"cookie"}, cookies},
-	{[]string{"bearer", "basic", "token", "negotiate", "digest", "oauth", "ssws", "apikey"}, schemes},
-	{nameTriggers(), pairs},
-	{[]string{"<"}, xmlElements},
-	{[]string{"eyj"}, func(s string) string { return jwt.ReplaceAllString(s, Marker) }},
-	{keyPrefixTriggers, func(s string) string { return keyPrefix.ReplaceAllString(s, Marker) }},
+	{"-", []string{"private key"}, func(s string) string { return pemBlock.ReplaceAllString(s, Marker) }},
+	{":", []string{"://"}, urlsInText},
+	{":", []string{"cookie"}, cookies},
+	{whitespace, []string{"bearer", "basic", "token", "negotiate", "digest", "oauth", "ssws", "apikey"}, schemes},
+	{":=", nameTriggers(), pairs},
+	{"<", []string{"<"}, xmlElements},
+	{".", []string{"eyj"}, func(s string) string { return jwt.ReplaceAllString(s, Marker) }},
+	{"", keyPrefixTriggers, func(s string) string { return keyPrefix.ReplaceAllString(s, Marker) }},
 }
 
 // Text redacts credentials from free text: messages, log lines, bodies that
@@ -58,6 +66,9 @@ func byRules(s string) string {
 	screen := isASCII(s)
 	lower := lowerASCII(s)
 	for _, r := range textRules {
+		if r.needs != "" && !strings.ContainsAny(s, r.needs) {
+			continue
+		}
 		if !screen || holdsAny(lower, r.triggers) {
 			s = r.apply(s)
 		}
