@@ -35,8 +35,8 @@ func TestAdmitRefusesACredentialInAnID(t *testing.T) {
 // redaction and bounding shows beside BenchmarkDecodeOutcome's decoding: a
 // success (decoded only), a perform failure with its HTTP exchange and
 // credentials, and the same failure with a key format gitleaks' rules find;
-// the -log cases are the success and the failure as the bench command
-// publishes them, with a run log.
+// the -log cases are outcomes as the bench command publishes them, with a
+// run log (three in four of its failures are of a stage without HTTP).
 func BenchmarkAdmit(b *testing.B) {
 	withKey := workload.Failed("int-1", "run-1", subjects.StagePerform, 401)
 	withKey.Failure.Message = "invalid api key sk_live_4eC39HqLyjWDarjtT1zdp7dc"
@@ -46,6 +46,7 @@ func BenchmarkAdmit(b *testing.B) {
 		"perform-keyformat": withKey,
 		"succeeded-log":     workload.WithRunLog(workload.Succeeded("int-1", "run-1")),
 		"perform-log":       workload.WithRunLog(workload.Failed("int-1", "run-1", subjects.StagePerform, 500)),
+		"authenticate-log":  workload.WithRunLog(workload.Failed("int-1", "run-1", subjects.StageAuthenticate, 0)),
 	} {
 		b.Run(name, func(b *testing.B) {
 			d, err := json.Marshal(o)
