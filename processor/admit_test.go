@@ -34,7 +34,9 @@ func TestAdmitRefusesACredentialInAnID(t *testing.T) {
 // BenchmarkAdmit admits the outcomes the hot path sees most, so the cost of
 // redaction and bounding shows beside BenchmarkDecodeOutcome's decoding: a
 // success (decoded only), a perform failure with its HTTP exchange and
-// credentials, and the same failure with a key format gitleaks' rules find.
+// credentials, and the same failure with a key format gitleaks' rules find;
+// the -log cases are outcomes as the bench command publishes them, with a
+// run log (three in four of its failures are of a stage without HTTP).
 func BenchmarkAdmit(b *testing.B) {
 	withKey := workload.Failed("int-1", "run-1", subjects.StagePerform, 401)
 	withKey.Failure.Message = "invalid api key sk_live_4eC39HqLyjWDarjtT1zdp7dc"
@@ -42,6 +44,9 @@ func BenchmarkAdmit(b *testing.B) {
 		"succeeded":         workload.Succeeded("int-1", "run-1"),
 		"perform":           workload.Failed("int-1", "run-1", subjects.StagePerform, 500),
 		"perform-keyformat": withKey,
+		"succeeded-log":     workload.WithRunLog(workload.Succeeded("int-1", "run-1")),
+		"perform-log":       workload.WithRunLog(workload.Failed("int-1", "run-1", subjects.StagePerform, 500)),
+		"authenticate-log":  workload.WithRunLog(workload.Failed("int-1", "run-1", subjects.StageAuthenticate, 0)),
 	} {
 		b.Run(name, func(b *testing.B) {
 			d, err := json.Marshal(o)

@@ -32,7 +32,7 @@ func Outcome(o subjects.RunOutcome) subjects.RunOutcome {
 		all.WriteString(*t)
 		all.WriteByte('\n')
 	}
-	if len(detector().DetectString(all.String())) > 0 {
+	if len(detector().find(all.String())) > 0 {
 		for _, t := range texts {
 			*t = keyFormats(*t)
 		}

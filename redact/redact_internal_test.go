@@ -1,8 +1,11 @@
 package redact
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/zricethezav/gitleaks/v8/report"
 )
 
 // unscreened is byRules without the screening: every rule, always.
@@ -69,4 +72,35 @@ func BenchmarkRedactAdversarial(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzKeyDetectorFinds holds keyDetector.find, which runs the rules whose
+// keywords the text holds one by one, to what gitleaks' detector finds
+// with all of its rules.
+func FuzzKeyDetectorFinds(f *testing.F) {
+	for _, s := range []string{
+		"", "plain words", "invalid api key sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+		"aws AKIAIOSFODNN7EXAMPLE secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"token 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 and xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+		`{"Name":"run-1","client_secret":"sekret-body"}`, "kind: Secret\ndata:\n  password: cGFzc3dvcmQxMjM0NTY3OA==",
+		"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\n-----END RSA PRIVATE KEY-----",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"glpat-abcdefghij0123456789 AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY sk_test_abcdefghijklmnopqrstuvwx",
+	} {
+		f.Add(s)
+	}
+	secrets := func(fs []report.Finding) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.RuleID+"\x00"+f.Secret)
+		}
+		slices.Sort(out)
+		return out
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		kd := detector()
+		if got, want := secrets(kd.find(s)), secrets(kd.detector.DetectString(s)); !slices.Equal(got, want) {
+			t.Fatalf("find(%q) = %q, the detector finds %q", s, got, want)
+		}
+	})
 }

@@ -6,25 +6,36 @@ import (
 	"unicode/utf8"
 )
 
-// textRule is one rule for free text. apply runs only when the lowered text
-// holds one of triggers: most text holds none, and skipping the patterns
-// then is what keeps redaction cheap.
+// textRule is one rule for free text. apply runs only when the text holds
+// one of the bytes of needs (when given), without which its pattern cannot
+// match, and the lowered text holds one of triggers: most text holds none,
+// and skipping the patterns then is what keeps redaction cheap. needs is
+// checked first, since it is one pass over the text where triggers are one
+// per word: a header name such as "Authorization" or "Set-Cookie" holds a
+// trigger but no separator, so no pattern runs on it.
 type textRule struct {
+	needs    string
 	triggers []string
 	apply    func(string) string
+	// may, when given, is a cheaper test run last: false only for text
+	// apply would return unchanged.
+	may func(string) bool
 }
+
+// whitespace is what \s matches in the patterns (RE2's, ASCII only).
+const whitespace = "\t\n\f\r "
 
 // textRules run in this order, each on the result of the one before:
 // whole blocks first, then URLs, headers written out, pairs and tokens.
 var textRules = []textRule{
-	{[]string{"private key"}, func(s string) string { return pemBlock.ReplaceAllString(s, Marker) }},
-	{[]string{"://"}, urlsInText},
-	{[]string{"cookie"}, cookies},
-	{[]string{"bearer", "basic", "token", "negotiate", "digest", "oauth", "ssws", "apikey"}, schemes},
-	{nameTriggers(), pairs},
-	{[]string{"<"}, xmlElements},
-	{[]string{"eyj"}, func(s string) string { return jwt.ReplaceAllString(s, Marker) }},
-	{keyPrefixTriggers, func(s string) string { return keyPrefix.ReplaceAllString(s, Marker) }},
+	{"-", []string{"private key"}, func(s string) string { return pemBlock.ReplaceAllString(s, Marker) }, nil},
+	{":", []string{"://"}, urlsInText, nil},
+	{":", []string{"cookie"}, cookies, nil},
+	{whitespace, []string{"bearer", "basic", "token", "negotiate", "digest", "oauth", "ssws", "apikey"}, schemes, nil},
+	{":=", nameTriggers(), pairs, pairsMayChange},
+	{"<", []string{"<"}, xmlElements, nil},
+	{".", []string{"eyj"}, func(s string) string { return jwt.ReplaceAllString(s, Marker) }, nil},
+	{"", keyPrefixTriggers, func(s string) string { return keyPrefix.ReplaceAllString(s, Marker) }, nil},
 }
 
 // Text redacts credentials from free text: messages, log lines, bodies that
@@ -58,7 +69,10 @@ func byRules(s string) string {
 	screen := isASCII(s)
 	lower := lowerASCII(s)
 	for _, r := range textRules {
-		if !screen || holdsAny(lower, r.triggers) {
+		if r.needs != "" && !strings.ContainsAny(s, r.needs) {
+			continue
+		}
+		if (!screen || holdsAny(lower, r.triggers)) && (r.may == nil || r.may(s)) {
 			s = r.apply(s)
 		}
 	}
@@ -206,6 +220,51 @@ func pairs(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// pairsMayChange reports whether pairs could change s: whether a ':' or
+// '=' in it follows (across whitespace and a quote) a name ParamName
+// accepts whose value is not redacted already. It is pairs' own reading of
+// each separator without pairName, whose backtracking took a fifth of
+// admitting a perform failure (BenchmarkAdmit/perform-log) on the URL that
+// URL had redacted already ("…?access_token=[REDACTED]").
+func pairsMayChange(s string) bool {
+	for p := 0; p < len(s); p++ {
+		if s[p] != ':' && s[p] != '=' {
+			continue
+		}
+		end := p
+		for end > 0 && strings.IndexByte(whitespace, s[end-1]) >= 0 {
+			end--
+		}
+		if end > 0 && (s[end-1] == '"' || s[end-1] == '\'') {
+			end--
+			if end > 0 && s[end-1] == '\\' {
+				end--
+			}
+		}
+		start := end
+		for start > 0 && isNameByte(s[start-1]) {
+			start--
+		}
+		if start == end || !ParamName(s[start:end]) {
+			continue
+		}
+		at := p + 1
+		for at < len(s) && (s[at] == ' ' || s[at] == '\t') {
+			at++
+		}
+		head := s[at:min(len(s), at+40)]
+		if i := strings.Index(head, Marker); i < 0 || strings.ContainsAny(head[:i], "\r\n") {
+			return true
+		}
+	}
+	return false
+}
+
+// isNameByte reports whether c is one of pairName's [\w.-].
+func isNameByte(c byte) bool {
+	return isLower(c) || isUpper(c) || isDigit(c) || c == '_' || c == '.' || c == '-'
 }
 
 // maxProse is the longest value that can be prose: an explanation after
