@@ -40,6 +40,9 @@ type runner struct {
 	prog *progress
 	// nonce prefixes the integrations of this run.
 	nonce string
+	// runsStored counts the outcomes the processor runs have stored, each
+	// with a run id of its own.
+	runsStored int
 }
 
 // Run runs every phase on one embedded server and returns the figures. A
@@ -102,6 +105,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Result, error) {
 		}
 	}
 	r.res.Seconds = time.Since(began).Seconds()
+	r.res.Targets = targets(r.res)
 	return r.res, notVerified
 }
 
@@ -126,24 +130,28 @@ func (r *runner) outage(ctx context.Context) error {
 // read over the last. Each integration's first outcome is not timed: it is
 // the one that loads (and for a new integration, stores) its counter, so
 // timing only the Scale outcomes after it compares the same work per
-// outcome at every count.
+// outcome at every count. The last point applies more untimed outcomes
+// when that is what it takes to have RunsInWindow runs in the resend
+// window at the peak.
 func (r *runner) scale(ctx context.Context) error {
 	var errs error
 	for i, n := range r.cfg.ScaleIntegrations {
-		var atEnd func()
+		m := healthyMix(fmt.Sprintf("scale%d", n), n)
+		m.untimed = n
+		var atEnd func(*processor.Pipeline)
 		if i == len(r.cfg.ScaleIntegrations)-1 {
+			m.untimed = max(n, r.cfg.RunsInWindow-r.runsStored-r.cfg.Scale)
 			resetPeakRSS()
-			atEnd = func() {
+			atEnd = func(p *processor.Pipeline) {
 				r.res.PeakRSSBytes, r.res.Integrations = peakRSS(), n
+				r.res.RunsInResendWindow = p.RunsInResendWindow()
 				if r.cfg.HeapProfile != nil {
 					runtime.GC()
 					_ = pprof.WriteHeapProfile(r.cfg.HeapProfile)
 				}
 			}
 		}
-		m := healthyMix(fmt.Sprintf("scale%d", n), n)
-		m.untimed = n
-		rate, err := r.process(ctx, m, n+r.cfg.Scale, atEnd)
+		rate, err := r.process(ctx, m, m.untimed+r.cfg.Scale, atEnd)
 		r.res.ScalePerSec = append(r.res.ScalePerSec, ScalePoint{Integrations: n, PerSec: rate})
 		if !errors.Is(err, ErrNotVerified) && err != nil {
 			return err
@@ -157,7 +165,7 @@ func (r *runner) scale(ctx context.Context) error {
 // pipeline and times it until every message is applied and acknowledged.
 // atEnd, when set, runs before the pipeline stops. The run is verified
 // against the reference model of what was stored.
-func (r *runner) process(ctx context.Context, m mix, n int, atEnd func()) (rate float64, err error) {
+func (r *runner) process(ctx context.Context, m mix, n int, atEnd func(*processor.Pipeline)) (rate float64, err error) {
 	m.nonce = r.nonce
 	before, err := r.snapshot(ctx)
 	if err != nil {
@@ -198,8 +206,9 @@ func (r *runner) process(ctx context.Context, m mix, n int, atEnd func()) (rate 
 	})
 	elapsed := time.Since(start)
 	if err == nil && atEnd != nil {
-		atEnd()
+		atEnd(p)
 	}
+	r.runsStored += n
 	p.Stop(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", m.name, err)

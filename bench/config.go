@@ -30,6 +30,11 @@ type Config struct {
 	// peak memory is reported.
 	Scale             int
 	ScaleIntegrations []int
+	// RunsInWindow is how many distinct run ids the resend window should
+	// hold when the peak memory is read: the last scale point applies
+	// enough untimed outcomes first (at least one per integration) to get
+	// there.
+	RunsInWindow int
 	// Rate is the offered load of the latency phase, in outcomes per
 	// second, for LatencyFor.
 	Rate       int
@@ -80,6 +85,9 @@ func (c *Config) setDefaults() {
 	}
 	if len(c.ScaleIntegrations) == 0 {
 		c.ScaleIntegrations = []int{1_000, 100_000}
+	}
+	if c.RunsInWindow == 0 {
+		c.RunsInWindow = 1_000_000
 	}
 	if c.Rate == 0 {
 		c.Rate = 5_000

@@ -39,13 +39,18 @@ type Result struct {
 	ListAfterActionMs float64 `json:"listAfterActionMs"`
 	// PeakRSSBytes is the peak resident set of the process (embedded
 	// server and processor) while Integrations were tracked.
-	PeakRSSBytes int64  `json:"peakRssBytes"`
-	Integrations int    `json:"integrations"`
-	EventsStored uint64 `json:"eventsStored"`
+	PeakRSSBytes int64 `json:"peakRssBytes"`
+	Integrations int   `json:"integrations"`
+	// RunsInResendWindow is how many distinct run ids the processor's
+	// resend guard held when the peak memory was read.
+	RunsInResendWindow int    `json:"runsInResendWindow"`
+	EventsStored       uint64 `json:"eventsStored"`
 	// Verified is true when every processor run's counters, events and
 	// disable commands matched the reference model of what it stored.
 	Verified bool    `json:"verified"`
 	Seconds  float64 `json:"seconds"`
+	// Targets are issue 11's goals with this run's result for each.
+	Targets []Target `json:"targets"`
 }
 
 // ScalePoint is the throughput of the healthy mix at one integration count.
@@ -83,7 +88,21 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("action 100 events in one call", ms(r.Action100Ms), "")
 	row("list newest not-actioned page, newest 500 actioned", ms(r.ListAfterActionMs), "")
 	row(fmt.Sprintf("peak RSS, %s integrations", thousands(r.Integrations)), fmt.Sprintf("%.0f MB", float64(r.PeakRSSBytes)/1e6), "")
+	row("runs in the resend window at the peak", thousands(r.RunsInResendWindow), "")
 	row("exactly-once verified", fmt.Sprint(r.Verified), "")
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "target\tresult\t\n")
+	for _, t := range r.Targets {
+		met := "met"
+		if !t.Met {
+			met = "NOT MET"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Goal, t.Result, met)
+	}
 	return tw.Flush()
 }
 

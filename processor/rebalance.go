@@ -111,8 +111,13 @@ func (p *Pipeline) rebalance(ctx context.Context) error {
 	return nil
 }
 
-// acquire starts the partition's worker and subscribes to it.
+// acquire starts the partition's worker and subscribes to it. The first
+// time, it restores the partition's resend guard from its checkpoint first,
+// so a start has it in memory before the first delivery waits on it.
 func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
+	if part.guard == nil {
+		part.guard = p.restoreGuard(ctx, part.n, p.st.Config().ResendWindow)
+	}
 	h := &holding{part: part, epochs: map[string]*epoch{}, state: map[string]*entry{}, counted: part.counted, queue: make(chan work, 4*p.cfg.Batch),
 		closing: make(chan struct{}), done: make(chan struct{}), subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)

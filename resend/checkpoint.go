@@ -52,6 +52,7 @@ func Restore(b []byte, window time.Duration, now time.Time) (*Guard, error) {
 		return nil, fmt.Errorf("%w: written for a resend window of %s, not %s", ErrCheckpoint, w, window)
 	}
 	g := New(window)
+	g.first = make(map[uint64]entry, (len(b)-17)/entryBytes)
 	g.covered = binary.BigEndian.Uint64(b[9:])
 	since := now.Add(-window).UnixNano()
 	for r := b[17:]; len(r) > 0; r = r[entryBytes:] {

@@ -88,6 +88,7 @@ func benchCmd() *cobra.Command {
 	f.IntVar(&cfg.OutageIntegrations, "outage-integrations", cfg.OutageIntegrations, "integrations of the outage workload")
 	f.IntVar(&cfg.Scale, "scale", cfg.Scale, "outcomes of the healthy mix at each scale point (at least one per integration)")
 	f.IntSliceVar(&cfg.ScaleIntegrations, "scale-integrations", cfg.ScaleIntegrations, "integration counts of the scale points; the peak memory is read at the last")
+	f.IntVar(&cfg.RunsInWindow, "runs-in-window", cfg.RunsInWindow, "distinct run ids in the resend window when the peak memory is read (the last scale point pads its untimed outcomes to reach it)")
 	f.IntVar(&cfg.Rate, "rate", cfg.Rate, "offered load of the latency phase, outcomes per second")
 	f.DurationVar(&cfg.LatencyFor, "latency-for", cfg.LatencyFor, "how long the latency phase offers its load")
 	f.IntVar(&cfg.EventsStored, "events-stored", cfg.EventsStored, "events stored before timing the queries")
