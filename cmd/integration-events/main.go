@@ -8,6 +8,7 @@ import (
 )
 
 func main() {
+	setGCDefaults()
 	if err := rootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
