@@ -108,7 +108,7 @@ func (s *Service) Run(ctx context.Context, req subjects.RunRequest, budget int) 
 		return none, notFound("run %q of integration %q not found in %s (outcomes are kept 7 days)", req.RunID, req.IntegrationID, store.StreamRuns)
 	case errors.Is(err, store.ErrGaveUp):
 		// Retrying cannot help: the newest outcomes searched do not hold it.
-		return none, notFound("run %q of integration %q not found: only the integration's newest %d outcomes are searched once its claim has expired (25 hours)", req.RunID, req.IntegrationID, store.MaxRunReads)
+		return none, notFound("run %q of integration %q not found: only the integration's newest %d outcomes are searched", req.RunID, req.IntegrationID, store.MaxRunReads)
 	case err != nil:
 		return none, err
 	}

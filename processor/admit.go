@@ -29,7 +29,7 @@ func Admit(integrationID string, data []byte, receivedAt time.Time) (o subjects.
 	if err != nil {
 		return o, err
 	}
-	// Ids are not redacted: events, claims and counters are keyed by them.
+	// Ids are not redacted: events, the resend guard and counters are keyed by them.
 	// One that holds a credential is refused instead.
 	for _, id := range []struct{ name, v string }{{"integrationId", o.IntegrationID}, {"runId", o.RunID}} {
 		if redact.HoldsCredential(id.v) {

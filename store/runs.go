@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// MaxRunReads bounds the outcomes one Run call reads when the run's claim
-// has expired: the integration's newest 50,000. An integration that runs
+// MaxRunReads bounds the outcomes one Run call reads: the integration's
+// newest 50,000. An integration that runs
 // every 15 seconds stores 40,320 in 7 days, so it is always searched whole.
 const MaxRunReads = 50_000
 

@@ -81,7 +81,7 @@ func TestPrintStreamsAlignsLongNames(t *testing.T) {
 	for _, n := range []string{"INTEGRATION_RUNS", "INTEGRATION_DEADLETTER"} {
 		all = append(all, subjects.StreamStatus{Name: n, Kind: subjects.StreamKindStream, Messages: 1234, Bytes: 5 << 10})
 	}
-	for _, n := range []string{"integration_failures", "integration_actioned_outbox", "integration_runs_seen"} {
+	for _, n := range []string{"integration_failures", "integration_actioned_outbox", "integration_processors"} {
 		all = append(all, subjects.StreamStatus{Name: n, Kind: subjects.StreamKindBucket, Messages: 1_234_567, Bytes: 3 << 20})
 	}
 	var b bytes.Buffer
