@@ -162,7 +162,10 @@ func NewPipeline(cfg Config, st *store.Store, logger *zap.Logger) (*Pipeline, er
 
 // SetMetrics makes the pipeline count what it applies in m. Call it before
 // Start.
-func (p *Pipeline) SetMetrics(m *metrics.Metrics) { p.metrics = m }
+func (p *Pipeline) SetMetrics(m *metrics.Metrics) {
+	p.metrics = m
+	m.WatchResendWindow(p.RunsInResendWindow)
+}
 
 // Start joins the replicas, takes this replica's share of the partitions,
 // and keeps the share balanced until Stop.

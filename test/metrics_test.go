@@ -135,6 +135,8 @@ func TestMetricsCountEachOutcomeOnce(t *testing.T) {
 		// ok1, 8 failures (p1 once, its resend not), p2.
 		"integration_events_outcomes_total":     float64(len(valid) + 1),
 		"integration_events_processing_seconds": float64(len(valid) + 1),
+		// The distinct runs of those, the resend's included once.
+		"integration_events_resend_window_runs": float64(len(valid) + 1),
 	}
 	for name, v := range want {
 		if got := m.Sum(name); got != v {
