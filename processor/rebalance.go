@@ -189,6 +189,10 @@ func (p *Pipeline) release(ctx context.Context, part *partition) {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		p.saveGuard(sctx, part)
 		scancel()
+		// The next holder, this replica again or another, starts from the
+		// checkpoint: the memory is not kept for a partition not held.
+		part.guard = nil
+		part.runsInWindow.Store(0)
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := h.sub.Unpin(uctx, h.pins()); err != nil {
 			p.log.Warnw("unpin failed; the partition moves after the pinned TTL", "partition", part.n, "error", err)

@@ -157,8 +157,7 @@ func (part *partition) noteGuard(now time.Time) {
 }
 
 // RunsInResendWindow returns how many distinct runs the partitions this
-// replica holds or held remember for the resend window, as of their last
-// batch.
+// replica holds remember for the resend window, as of their last batch.
 func (p *Pipeline) RunsInResendWindow() int {
 	n := int64(0)
 	for _, part := range p.parts {
