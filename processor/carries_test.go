@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/processor"
-	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/test"
 	"github.com/integration-events/integration-events/workload"
@@ -18,13 +17,8 @@ import (
 // sequence is a resend's first copy only if it holds the same integration's
 // run, admitted.
 func TestCarriesConfirmsOnlyTheSameAdmittedRun(t *testing.T) {
-	srv := test.StartServer(t)
-	nc := test.Connect(t, srv.ClientURL())
-	ctx := context.Background()
-	st, err := store.Open(ctx, nc, store.DefaultConfig(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newGuardFixture(t)
+	nc, st, ctx := f.nc, f.st, context.Background()
 	test.Publish(t, nc, workload.Failed("int-a", "r1", subjects.StagePerform, 500))                  // 1
 	test.Publish(t, nc, workload.Succeeded("int-b", "r1"))                                           // 2
 	test.PublishRaw(t, nc, subjects.Default().Run("int-a"), []byte(`{"runId":"r2","status":"odd"}`)) // 3

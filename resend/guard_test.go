@@ -149,15 +149,29 @@ func TestRestoreRefusesWhatItCannotTrust(t *testing.T) {
 	}
 }
 
+// rec is one message of TestGuardAgreesWithAList's model.
+type rec struct {
+	key, seq uint64
+	at       time.Time
+}
+
+const window = 10 * time.Minute
+
+// forget drops what the window no longer holds at now.
+func forget(model []rec, now time.Time) []rec {
+	kept := model[:0]
+	for _, r := range model {
+		if !r.at.Before(now.Add(-window)) {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
 // TestGuardAgreesWithAList checks the Guard against the plainest model, a
 // list of every message recorded, under random records, expiries and
 // checkpoints.
 func TestGuardAgreesWithAList(t *testing.T) {
-	type rec struct {
-		key, seq uint64
-		at       time.Time
-	}
-	const window = 10 * time.Minute
 	for seed := range uint64(50) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		g := resend.New(window)
@@ -170,26 +184,14 @@ func TestGuardAgreesWithAList(t *testing.T) {
 			switch rng.IntN(10) {
 			case 0:
 				g.Expire(now)
-				kept := model[:0]
-				for _, r := range model {
-					if !r.at.Before(now.Add(-window)) {
-						kept = append(kept, r)
-					}
-				}
-				model = kept
+				model = forget(model, now)
 			case 1:
 				b, _ := g.MarshalBinary()
 				var err error
 				if g, err = resend.Restore(b, window, now); err != nil {
 					t.Fatal(err)
 				}
-				kept := model[:0]
-				for _, r := range model {
-					if !r.at.Before(now.Add(-window)) {
-						kept = append(kept, r)
-					}
-				}
-				model = kept
+				model = forget(model, now)
 			}
 			var want []uint64
 			for _, r := range model {
