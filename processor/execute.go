@@ -47,7 +47,7 @@ func (h *holding) execute(ctx context.Context, p *Pipeline, plans []plan) error 
 			wr.PublishEvent(ev, func(seq uint64, err error) { seqs[j] = seq; fail(err) })
 		}
 		if pl.disable != nil {
-			wr.PublishCommand(pl.disable.subject, pl.disable.msgID, pl.disable.data, fail)
+			wr.PublishCommand(pl.disable.subject, pl.disable.msgID, pl.disable.data, func(_ uint64, err error) { fail(err) })
 		}
 		if id := pl.in.pm.IntegrationID; pl.write {
 			if _, ok := last[id]; !ok {
