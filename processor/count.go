@@ -8,7 +8,7 @@ import (
 )
 
 // tally is what applying one outcome or enable command did, for the
-// metrics: counted once its effects are stored.
+// metrics and the log: counted once its counter is stored.
 type tally struct {
 	seq uint64
 	// outcome is set for an outcome, with its status, destination label
@@ -24,7 +24,16 @@ type tally struct {
 	enableID string
 	// enabled is set for an enable command that enabled a disabled
 	// integration.
-	enabled bool
+	enabled   bool
+	enabledBy string
+	// episode, consecutiveFailures and disabledEventID are the counter's
+	// after a disable or an enable, for its log line.
+	episode             int
+	consecutiveFailures int
+	disabledEventID     string
+	// resentOf is set for a resend: the sequence of the run's first
+	// message. A resend is logged, not counted in the metrics.
+	resentOf uint64
 }
 
 // outcomeTally is the tally of outcome o, stored at seq at storedAt, that
@@ -37,22 +46,27 @@ func outcomeTally(o *subjects.RunOutcome, seq uint64, storedAt time.Time, eff Ef
 	return t
 }
 
-// count counts t, applied to integration id, unless this replica counted it
-// before. Each integration's outcomes are applied in stream order, so the
-// last sequence counted tells a redelivery of an outcome already counted
-// (one that changed nothing stores no sequence of its own) from a new one;
-// resends are never tallied.
+// count counts and logs t, applied to integration id, unless this replica
+// counted it before. Each integration's outcomes are applied in stream
+// order, so the last sequence counted tells a redelivery of an outcome
+// already counted (one that changed nothing stores no sequence of its own)
+// from a new one; resends are logged, never tallied.
 func (h *holding) count(p *Pipeline, id string, t tally) {
 	if t.seq <= h.counted[id] {
 		return
 	}
 	h.counted[id] = t.seq
+	if t.resentOf != 0 {
+		p.log.Infow("resent outcome ignored", "integrationId", id, "runId", t.runID, "seq", t.seq, "firstSeq", t.resentOf)
+		return
+	}
 	p.logApplied(id, t)
 	m := p.metrics
-	if t.enabled {
-		m.Enabled()
-	}
 	if !t.outcome {
+		if t.enabled {
+			m.Enabled()
+		}
+		p.log.Infow("integration enabled", "integrationId", id, "enableId", t.enableID, "enabledBy", t.enabledBy, "episode", t.episode, "wasDisabled", t.enabled)
 		return
 	}
 	for _, k := range t.events {
@@ -62,6 +76,9 @@ func (h *holding) count(p *Pipeline, id string, t tally) {
 		m.Disabled()
 	}
 	m.Outcome(string(t.status), t.destination, t.storedAt)
+	if t.disabled {
+		p.log.Infow("integration disabled", "integrationId", id, "runId", t.runID, "episode", t.episode, "consecutiveFailures", t.consecutiveFailures, "disabledEventId", t.disabledEventID)
+	}
 }
 
 // logApplied writes the debug line "applied" of t, applied to integration

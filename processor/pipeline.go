@@ -111,11 +111,16 @@ func (c *Config) Validate() error {
 // each consumes the partitions it owns; the consumers' pinned priority group
 // makes sure the server delivers a partition to one replica at a time even
 // while replicas disagree. A partition has its own worker (batch.go), which
-// applies what was delivered in batches: the batch's writes go out together,
-// one round trip per step, and each integration's outcomes are applied in
-// stream order. A batch that is not plain sailing (bad input, a resend to
-// look up, a catch-up, a failed write) is applied one delivery at a time
-// instead (apply.go). A message that cannot be applied stalls its
+// takes what was delivered in batches and applies each batch along one path
+// (apply.go): it gathers the inputs in stream order (with the messages an
+// earlier holder left, to catch up), looks up the resends among them
+// (resend.go), plans each on a copy of its counter with the pure planner
+// (plan.go, composing the streak state machine of streak.go), and stores the
+// plans (execute.go): dead letters, then events and disable commands, index
+// entries and counters in one round of writes each, then counts and logs
+// what is stored. The batch is acknowledged at the end. A batch that fails
+// is applied again one delivery at a time along the same path, each retried
+// until it succeeds. A message that cannot be applied stalls its
 // partition, never the other partitions.
 type Pipeline struct {
 	cfg  Config
@@ -243,6 +248,11 @@ func (p *Pipeline) settle(stop context.Context, d *store.Delivery, step func(con
 		}
 		backoff = min(backoff*2, p.cfg.RetryMax)
 	}
+	p.ack(d)
+}
+
+// ack acknowledges d; a failed ack only costs a redelivery, skipped then.
+func (p *Pipeline) ack(d *store.Delivery) {
 	if err := d.Ack(); err != nil {
 		p.log.Warnw("ack failed; the message will be redelivered and skipped", p.deliveryFields(d, "seq", d.Seq, "error", err)...)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +46,7 @@ type holding struct {
 	closing, done chan struct{}
 	// epochs are the consumer positions seen at the first delivery of each
 	// delivery epoch (store.Delivery.Epoch), by epoch.
-	epochs map[string]*epoch
+	epochs map[store.Epoch]*epoch
 	// state holds the counter copies, by integration id.
 	state map[string]*entry
 	// writes sends the worker's batches of writes.
@@ -118,7 +117,7 @@ func (p *Pipeline) acquire(ctx context.Context, part *partition) error {
 	if part.guard == nil {
 		part.guard = p.restoreGuard(ctx, part.n, p.st.Config().ResendWindow)
 	}
-	h := &holding{part: part, epochs: map[string]*epoch{}, state: map[string]*entry{}, counted: part.counted, queue: make(chan work, 4*p.cfg.Batch),
+	h := &holding{part: part, epochs: map[store.Epoch]*epoch{}, state: map[string]*entry{}, counted: part.counted, queue: make(chan work, 4*p.cfg.Batch),
 		closing: make(chan struct{}), done: make(chan struct{}), subscribed: make(chan struct{})}
 	h.stop, h.cancelStop = context.WithCancel(p.hard)
 	var err error
@@ -216,11 +215,11 @@ type epoch struct {
 	missed   map[string][]store.Msg
 }
 
-// epoch returns the epoch id, reading it from the consumer and the stream
+// epoch returns epoch id, reading it from the consumer and the stream
 // at its first delivery. Being delivered to under the epoch's pin, this
 // replica is now the only one the server delivers to, so the position read
 // now bounds what was handed out before.
-func (h *holding) epoch(ctx context.Context, p *Pipeline, id string) (*epoch, error) {
+func (h *holding) epoch(ctx context.Context, p *Pipeline, id store.Epoch) (*epoch, error) {
 	select {
 	case <-h.subscribed:
 	case <-ctx.Done():
@@ -240,14 +239,13 @@ func (h *holding) epoch(ctx context.Context, p *Pipeline, id string) (*epoch, er
 	if err := h.completeGuard(ctx, p, delivered); err != nil {
 		return nil, err
 	}
-	pin, _, _ := strings.Cut(id, "#")
-	ep := &epoch{pin: pin, ackFloor: floor, missed: map[string][]store.Msg{}}
+	ep := &epoch{pin: id.Pin, ackFloor: floor, missed: map[string][]store.Msg{}}
 	for _, m := range msgs {
 		if pm, err := p.subj.ParsePartitioned(m.Subject); err == nil {
 			ep.missed[pm.IntegrationID] = append(ep.missed[pm.IntegrationID], m)
 		}
 	}
-	p.log.Debugw("new delivery epoch", "epoch", id, "ackFloor", floor, "delivered", delivered, "unacknowledged", len(msgs))
+	p.log.Debugw("new delivery epoch", "epoch", id.String(), "ackFloor", floor, "delivered", delivered, "unacknowledged", len(msgs))
 	h.epochs[id] = ep
 	return ep, nil
 }

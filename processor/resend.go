@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/integration-events/integration-events/resend"
@@ -15,8 +16,12 @@ import (
 // window, rarely enough that the pass (a few ms per 100,000 runs) is noise.
 const expireEvery = 5 * time.Minute
 
-// guardReadTimeout bounds one read of the stream into a guard.
-const guardReadTimeout = 5 * time.Minute
+// guardReadTimeout bounds one read of the stream into a guard, and
+// guardReadAttempt each of its attempts.
+const (
+	guardReadTimeout = 5 * time.Minute
+	guardReadAttempt = 10 * time.Second
+)
 
 // firstCarrier returns the stream sequence of the message that first
 // carried outcome o's run within the resend window: m's own when m is the
@@ -77,19 +82,8 @@ func (h *holding) completeGuard(ctx context.Context, p *Pipeline, through uint64
 		return nil
 	}
 	began, after := time.Now(), g.Covered()
-	var since time.Time
-	if after == 0 {
-		since = began.Add(-window)
-	}
 	scanned := 0
-	// The read may outlast the batch that asked for it (a whole window
-	// after a crash), so it has its own time; it covers as it goes, and a
-	// retry goes on from there.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), guardReadTimeout)
-	defer cancel()
-	stop := context.AfterFunc(h.stop, cancel)
-	defer stop()
-	err := h.sub.Scan(sctx, after, since, through, func(m store.Msg) error {
+	record := func(m store.Msg) error {
 		if pm, err := p.subj.ParsePartitioned(m.Subject); err == nil && pm.Kind == subjects.StoredRun {
 			if run := subjects.RunIDOf(m.Data); run != "" {
 				g.Record(resend.Key(pm.IntegrationID, run), m.Seq, m.Time)
@@ -98,9 +92,32 @@ func (h *holding) completeGuard(ctx context.Context, p *Pipeline, through uint64
 		}
 		g.Cover(m.Seq)
 		return nil
-	})
-	if err != nil {
-		return err
+	}
+	// The read may outlast the batch that asked for it (a whole window
+	// after a crash), so it has its own time. It is made in attempts: an
+	// ordered consumer can go quiet under load and never deliver again, so
+	// an attempt that ends goes on from what it covered with a new one, as
+	// long as each makes progress.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), guardReadTimeout)
+	defer cancel()
+	stop := context.AfterFunc(h.stop, cancel)
+	defer stop()
+	for g.Covered() < through {
+		from := g.Covered()
+		var since time.Time
+		if from == 0 {
+			since = time.Now().Add(-window)
+		}
+		actx, acancel := context.WithTimeout(sctx, guardReadAttempt)
+		err := h.sub.Scan(actx, from, since, through, record)
+		acancel()
+		if err == nil {
+			break
+		}
+		if sctx.Err() != nil || g.Covered() == from {
+			return fmt.Errorf("resend guard of partition %d from %d: %w", part.n, from+1, err)
+		}
+		p.log.Infow("resend guard read goes on with a new consumer", "partition", part.n, "covered", g.Covered(), "through", through, "error", err)
 	}
 	g.Cover(through)
 	part.noteGuard(began)

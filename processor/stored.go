@@ -198,11 +198,14 @@ func BoundStoredData(data json.RawMessage, limit int) json.RawMessage {
 
 // disableCommand is the disable command of eff as stored: its subject, its
 // de-duplication id (one per disabled event, so one per episode) and its
-// payload. subject is empty when eff disables nothing.
-func (p *Pipeline) disableCommand(integrationID string, eff Effects) (subject, msgID string, data []byte, err error) {
+// payload; nil when eff disables nothing.
+func disableCommand(subj subjects.Subjects, integrationID string, eff Effects) (*command, error) {
 	if eff.Disable == nil {
-		return "", "", nil, nil
+		return nil, nil
 	}
-	data, err = json.Marshal(eff.Disable)
-	return p.subj.Disable(integrationID), "disable-" + eff.Disable.DisabledEventID, data, err
+	data, err := json.Marshal(eff.Disable)
+	if err != nil {
+		return nil, err
+	}
+	return &command{subject: subj.Disable(integrationID), msgID: "disable-" + eff.Disable.DisabledEventID, data: data}, nil
 }

@@ -40,9 +40,20 @@ type Delivery struct {
 	// A new consumer leader may keep the pin but not the order: it goes on
 	// with new messages and redelivers what its predecessor had handed out
 	// only after AckWait.
-	Epoch string
+	Epoch Epoch
 	m     jetstream.Msg
 }
+
+// Epoch names a delivery epoch of a subscription: the pin the server
+// delivered under and how many interruptions came before. It is
+// comparable, so it can key a map.
+type Epoch struct {
+	Pin string
+	N   uint64
+}
+
+// String is the epoch for a log line: "pin#n".
+func (e Epoch) String() string { return e.Pin + "#" + strconv.FormatUint(e.N, 10) }
 
 // Ack acknowledges the delivery.
 func (d *Delivery) Ack() error { return d.m.Ack() }
@@ -298,7 +309,7 @@ func (s *Store) consumeStream(ctx context.Context, stream jetstream.Stream, dura
 			Msg:          Msg{Stream: name, Subject: m.Subject(), Seq: md.Sequence.Stream, Time: md.Timestamp, Data: m.Data(), Header: m.Headers()},
 			NumDelivered: md.NumDelivered,
 			PinID:        pin,
-			Epoch:        pin + "#" + strconv.FormatUint(interruptions.Load(), 10),
+			Epoch:        Epoch{Pin: pin, N: interruptions.Load()},
 			m:            m,
 		})
 	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(256),

@@ -28,26 +28,10 @@ func (s *Store) Counter(ctx context.Context, integrationID string) (subjects.Fai
 }
 
 // PutCounter stores c if the stored revision is still rev (0: not stored
-// yet) and returns the new revision. It returns ErrConflict when another
-// writer got there first.
+// yet) and returns the new revision, as Writes.PutCounter does. It returns
+// ErrConflict when another writer got there first.
 func (s *Store) PutCounter(ctx context.Context, c *subjects.FailureCounter, rev uint64) (uint64, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return 0, err
-	}
-	var next uint64
-	if rev == 0 {
-		next, err = s.counters.Create(ctx, c.IntegrationID, b)
-	} else {
-		next, err = s.counters.Update(ctx, c.IntegrationID, b, rev)
-	}
-	if s.casConflict(err) {
-		return 0, fmt.Errorf("counter %s at revision %d: %w", c.IntegrationID, rev, ErrConflict)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("counter %s: %w", c.IntegrationID, err)
-	}
-	return next, nil
+	return s.writeOne(ctx, func(w *Writes, done func(uint64, error)) { w.PutCounter(c, rev, done) })
 }
 
 // CountersOf returns the failure counters of ids and their revisions, as

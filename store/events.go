@@ -56,25 +56,26 @@ type StoredEvent struct {
 }
 
 // PublishEvent stores an event on its subject, de-duplicated by id, and
-// indexes it by id. Publishing the same event again is harmless.
+// indexes it by id, as Writes.PublishEvent and IndexEvent do, one after the
+// other. Publishing the same event again is harmless.
 func (s *Store) PublishEvent(ctx context.Context, ev StoredEvent) (uint64, error) {
-	seq, err := s.publish(ctx, s.subj.Event(ev.Kind, ev.IntegrationID), ev.ID, ev.CloudEvent, cloudEventHeader())
+	seq, err := s.writeOne(ctx, func(w *Writes, done func(uint64, error)) { w.PublishEvent(ev, done) })
 	if err != nil {
 		return 0, err
 	}
-	b, err := json.Marshal(newIndexEntry(ev, seq))
+	_, err = s.writeOne(ctx, func(w *Writes, done func(uint64, error)) {
+		w.IndexEvent(ev, seq, func(err error) { done(0, err) })
+	})
 	if err != nil {
 		return 0, err
-	}
-	if _, err := s.index.Create(ctx, ev.ID, b); err != nil && !isConflict(err) {
-		return 0, fmt.Errorf("index event %s: %w", ev.ID, err)
 	}
 	return seq, nil
 }
 
-// PublishCommand stores a command, de-duplicated by msgID.
+// PublishCommand stores a command, de-duplicated by msgID, as
+// Writes.PublishCommand does, and returns its stream sequence.
 func (s *Store) PublishCommand(ctx context.Context, subject, msgID string, data []byte) (uint64, error) {
-	return s.publish(ctx, subject, msgID, data, nats.Header{"Content-Type": []string{"application/json"}})
+	return s.writeOne(ctx, func(w *Writes, done func(uint64, error)) { w.PublishCommand(subject, msgID, data, done) })
 }
 
 // Event returns the event with id, or ErrNotFound.

@@ -30,6 +30,9 @@ type Store struct {
 	members  jetstream.KeyValue
 	mappings jetstream.KeyValue
 	outbox   jetstream.KeyValue
+	// countersPut and indexPut prefix the subjects Writes puts keys of
+	// counters and index on (kvPutPrefix).
+	countersPut, indexPut string
 	// checkpoints holds each partition's resend guard checkpoint.
 	checkpoints jetstream.ObjectStore
 	// metrics counts compare-and-set conflicts; nil counts nothing.
@@ -146,6 +149,20 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config, logger *zap.Logger) (*
 			return nil, fmt.Errorf("bucket %s: %w", b.cfg.Bucket, err)
 		}
 		*b.kv = kv
+	}
+	for _, b := range []struct {
+		pre *string
+		kv  jetstream.KeyValue
+	}{{&s.countersPut, s.counters}, {&s.indexPut, s.index}} {
+		st, err := b.kv.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", b.kv.Bucket(), err)
+		}
+		var mirror *jetstream.StreamSource
+		if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+			mirror = bs.StreamInfo().Config.Mirror
+		}
+		*b.pre = kvPutPrefix(js.Options(), b.kv.Bucket(), mirror)
 	}
 	s.checkpoints, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket: BucketResendCheckpoints, Description: "Each partition's resend guard checkpoint.",

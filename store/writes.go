@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go"
@@ -16,8 +18,8 @@ import (
 // Writes collects writes that are sent at once, without waiting for each
 // acknowledgement, and awaited together by Flush: a partition's pipeline
 // makes one round trip per step of a whole batch of outcomes instead of one
-// per outcome. Each write is the same message the synchronous method of the
-// same name sends, so the two can be mixed and retried over each other.
+// per outcome. The Store's synchronous writes of the same names are one
+// write on a Writes of their own (writeOne).
 //
 // A Writes has its own reply subscription and is used by one goroutine;
 // Close releases it. Acknowledgements come back by the write's index in its
@@ -134,8 +136,32 @@ func parsePubAck(m *nats.Msg) (uint64, error) {
 	return seq, nil
 }
 
-// kvSubject is the subject of key in bucket, where KV puts write it.
-func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
+// kvPutPrefix is the prefix of the subjects a KV put to bucket is sent on,
+// as nats.go's KV composes it: "$KV.<bucket>.", behind the JetStream API
+// prefix of a domain (or of a custom API prefix), or the external API
+// prefix of a bucket mirrored from another domain. mirror is the bucket's
+// stream's, nil when it mirrors nothing.
+func kvPutPrefix(opts jetstream.JetStreamOptions, bucket string, mirror *jetstream.StreamSource) string {
+	api := jetstream.DefaultAPIPrefix
+	switch {
+	case opts.Domain != "":
+		api = "$JS." + opts.Domain + ".API."
+	case opts.APIPrefix != "":
+		api = strings.TrimSuffix(opts.APIPrefix, ".") + "."
+	}
+	pre := "$KV." + bucket + "."
+	if mirror != nil {
+		origin := strings.TrimPrefix(mirror.Name, "KV_")
+		if mirror.External != nil && mirror.External.APIPrefix != "" {
+			return mirror.External.APIPrefix + ".$KV." + origin + "."
+		}
+		pre = "$KV." + origin + "."
+	}
+	if api != jetstream.DefaultAPIPrefix {
+		return api + pre
+	}
+	return pre
+}
 
 // KVStream is the name of the stream behind KV bucket bucket, as JetStream
 // names it: KV_integration_failures.
@@ -147,8 +173,8 @@ func expectLast(rev uint64) nats.Header {
 	return nats.Header{"Nats-Expected-Last-Subject-Sequence": []string{strconv.FormatUint(rev, 10)}}
 }
 
-// PublishEvent stores an event on its subject, de-duplicated by id, as
-// Store.PublishEvent does, and tells done its stream sequence. The event
+// PublishEvent stores an event on its subject, de-duplicated by id, and
+// tells done its stream sequence. The event
 // is not indexed until IndexEvent is flushed.
 func (w *Writes) PublishEvent(ev StoredEvent, done func(seq uint64, err error)) {
 	subject := w.s.subj.Event(ev.Kind, ev.IntegrationID)
@@ -167,7 +193,7 @@ func (w *Writes) IndexEvent(ev StoredEvent, seq uint64, done func(err error)) {
 		done(err)
 		return
 	}
-	w.send(&nats.Msg{Subject: kvSubject(BucketEvents, ev.ID), Data: b, Header: expectLast(0)}, "", func(_ uint64, err error) {
+	w.send(&nats.Msg{Subject: w.s.indexPut + ev.ID, Data: b, Header: expectLast(0)}, "", func(_ uint64, err error) {
 		if err != nil && !isConflict(err) {
 			done(fmt.Errorf("index event %s: %w", ev.ID, err))
 			return
@@ -176,26 +202,28 @@ func (w *Writes) IndexEvent(ev StoredEvent, seq uint64, done func(err error)) {
 	})
 }
 
-// PublishCommand stores a command, de-duplicated by msgID.
-func (w *Writes) PublishCommand(subject, msgID string, data []byte, done func(err error)) {
+// PublishCommand stores a command, de-duplicated by msgID, and tells done
+// its stream sequence.
+func (w *Writes) PublishCommand(subject, msgID string, data []byte, done func(seq uint64, err error)) {
 	hdr := nats.Header{"Content-Type": []string{"application/json"}}
-	w.send(&nats.Msg{Subject: subject, Data: data, Header: hdr}, msgID, func(_ uint64, err error) {
+	w.send(&nats.Msg{Subject: subject, Data: data, Header: hdr}, msgID, func(seq uint64, err error) {
 		if err != nil {
 			err = fmt.Errorf("publish %s: %w", subject, err)
 		}
-		done(err)
+		done(seq, err)
 	})
 }
 
-// PutCounter stores c if its stored revision is still rev, as
-// Store.PutCounter does, and tells done the new revision or ErrConflict.
+// PutCounter stores c if its stored revision is still rev (0: not stored
+// yet), and tells done the new revision, or ErrConflict when another
+// writer got there first.
 func (w *Writes) PutCounter(c *subjects.FailureCounter, rev uint64, done func(rev uint64, err error)) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		done(0, err)
 		return
 	}
-	w.send(&nats.Msg{Subject: kvSubject(BucketCounters, c.IntegrationID), Data: b, Header: expectLast(rev)}, "", func(next uint64, err error) {
+	w.send(&nats.Msg{Subject: w.s.countersPut + c.IntegrationID, Data: b, Header: expectLast(rev)}, "", func(next uint64, err error) {
 		switch {
 		case w.s.casConflict(err):
 			err = fmt.Errorf("counter %s at revision %d: %w", c.IntegrationID, rev, ErrConflict)
@@ -204,4 +232,36 @@ func (w *Writes) PutCounter(c *subjects.FailureCounter, rev uint64, done func(re
 		}
 		done(next, err)
 	})
+}
+
+// pubRetries and pubRetryWait are nats.go's PublishMsg retries of a write
+// no stream answered (a stream leader being elected), which writeOne makes
+// too.
+const (
+	pubRetries   = jetstream.DefaultPubRetryAttempts
+	pubRetryWait = jetstream.DefaultPubRetryWait
+)
+
+// writeOne sends one write on a Writes of its own and waits for it,
+// returning what the write's done was told. A write no stream answered is
+// sent again, up to pubRetries times, pubRetryWait apart.
+func (s *Store) writeOne(ctx context.Context, send func(w *Writes, done func(seq uint64, err error))) (uint64, error) {
+	w, err := s.Writes()
+	if err != nil {
+		return 0, err
+	}
+	defer w.Close()
+	for retry := 0; ; retry++ {
+		var seq uint64
+		send(w, func(q uint64, e error) { seq, err = q, e })
+		w.Flush(ctx)
+		if !errors.Is(err, jetstream.ErrNoStreamResponse) || retry == pubRetries {
+			return seq, err
+		}
+		select {
+		case <-time.After(pubRetryWait):
+		case <-ctx.Done():
+			return 0, err
+		}
+	}
 }
