@@ -29,6 +29,9 @@ type partition struct {
 	// and is used by one worker at a time. expired is its last Expire.
 	guard   *resend.Guard
 	expired time.Time
+	// lastDecided is the stream time of the newest message the worker
+	// decided, which expiry is measured from.
+	lastDecided time.Time
 	// runsInWindow is guard.Len() as of the worker's last batch, for
 	// readers outside the worker.
 	runsInWindow atomic.Int64
@@ -236,7 +239,7 @@ func (h *holding) epoch(ctx context.Context, p *Pipeline, id store.Epoch) (*epoc
 	if err != nil {
 		return nil, err
 	}
-	if err := h.completeGuard(ctx, p, delivered); err != nil {
+	if err := h.completeGuard(ctx, p, floor, delivered); err != nil {
 		return nil, err
 	}
 	ep := &epoch{pin: id.Pin, ackFloor: floor, missed: map[string][]store.Msg{}}

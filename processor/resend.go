@@ -16,6 +16,10 @@ import (
 // window, rarely enough that the pass (a few ms per 100,000 runs) is noise.
 const expireEvery = 5 * time.Minute
 
+// expireSlack keeps runs that long past the window of the newest message
+// decided, for the catch-up of older messages an earlier holder left.
+const expireSlack = time.Hour
+
 // guardReadTimeout bounds one read of the stream into a guard, and
 // guardReadAttempt each of its attempts.
 const (
@@ -39,13 +43,27 @@ func (h *holding) firstCarrier(ctx context.Context, p *Pipeline, id string, o *s
 			return 0, err
 		}
 		if ok {
+			// Recorded as the stream read records it, so a restart
+			// decides a later copy as this holding would have.
+			g.Record(key, m.Seq, m.Time)
 			g.Cover(m.Seq)
+			h.part.decided(m.Time)
 			return seq, nil
 		}
 	}
 	g.Record(key, m.Seq, m.Time)
 	g.Cover(m.Seq)
+	h.part.decided(m.Time)
 	return m.Seq, nil
+}
+
+// decided notes the stream time of a message the worker decided: later
+// messages are stored no earlier, so what the window before it (less
+// expireSlack, for a catch-up of older ones) no longer holds can go.
+func (part *partition) decided(at time.Time) {
+	if at.After(part.lastDecided) {
+		part.lastDecided = at
+	}
 }
 
 // carries reports whether the message at seq is an outcome of integration
@@ -71,11 +89,16 @@ func (p *Pipeline) carries(ctx context.Context, seq uint64, id, runID string) (b
 // time, then brought up to date from the stream. It runs at the first
 // delivery of each epoch, when through (the consumer's last delivered
 // sequence) bounds what any earlier holder was handed.
-func (h *holding) completeGuard(ctx context.Context, p *Pipeline, through uint64) error {
+func (h *holding) completeGuard(ctx context.Context, p *Pipeline, floor, through uint64) error {
 	part := h.part
 	window := p.st.Config().ResendWindow
-	if part.guard == nil {
-		part.guard = p.restoreGuard(ctx, part.n, window)
+	if part.guard == nil || (len(h.epochs) == 0 && part.guard.Covered() < through) {
+		// At the holding's first epoch nothing is decided yet, and the
+		// holder before has saved its checkpoint before unpinning: a newer
+		// one than the one read at acquire saves reading the stream.
+		if g := p.restoreGuard(ctx, part.n, window); part.guard == nil || g.Covered() > part.guard.Covered() {
+			part.guard = g
+		}
 	}
 	g := part.guard
 	if g.Covered() >= through {
@@ -106,7 +129,7 @@ func (h *holding) completeGuard(ctx context.Context, p *Pipeline, through uint64
 		from := g.Covered()
 		var since time.Time
 		if from == 0 {
-			since = time.Now().Add(-window)
+			since = p.oldestUndecided(sctx, floor).Add(-window - expireSlack)
 		}
 		actx, acancel := context.WithTimeout(sctx, guardReadAttempt)
 		err := h.sub.Scan(actx, from, since, through, record)
@@ -125,13 +148,23 @@ func (h *holding) completeGuard(ctx context.Context, p *Pipeline, through uint64
 	return nil
 }
 
+// oldestUndecided is the stream time of the message after the ack floor,
+// the oldest any holder may still decide (the clock when there is none).
+func (p *Pipeline) oldestUndecided(ctx context.Context, floor uint64) time.Time {
+	now := time.Now()
+	if m, err := p.st.RunAt(ctx, floor+1); err == nil && m.Time.Before(now) {
+		return m.Time
+	}
+	return now
+}
+
 // restoreGuard returns partition n's guard from its checkpoint, or an empty
 // one (which the caller fills from the whole window of the stream) when
 // there is none it can use.
 func (p *Pipeline) restoreGuard(ctx context.Context, n int, window time.Duration) *resend.Guard {
 	b, err := p.st.LoadResendCheckpoint(ctx, n)
 	if err == nil {
-		g, rerr := resend.Restore(b, window, time.Now())
+		g, rerr := resend.Restore(b, window, time.Time{})
 		if rerr == nil {
 			p.log.Infow("resend guard restored", "partition", n, "covered", g.Covered(), "runsInWindow", g.Runs())
 			return g
@@ -166,8 +199,10 @@ func (p *Pipeline) saveGuard(ctx context.Context, part *partition) {
 // the runs that left the window, at most every expireEvery. Only the
 // partition's worker calls it.
 func (part *partition) noteGuard(now time.Time) {
-	if now.Sub(part.expired) >= expireEvery {
-		part.guard.Expire(now)
+	if now.Sub(part.expired) >= expireEvery && !part.lastDecided.IsZero() {
+		// Stream time, not the clock: a backlog hours old still needs the
+		// runs of the window before its own messages.
+		part.guard.Expire(part.lastDecided.Add(-expireSlack))
 		part.expired = now
 	}
 	part.runsInWindow.Store(int64(part.guard.Runs()))

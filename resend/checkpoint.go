@@ -43,7 +43,8 @@ func (g *Guard) MarshalBinary() ([]byte, error) {
 
 // Restore returns the Guard a checkpoint holds, with the window given (a
 // checkpoint written under a shorter window knows too little: ErrCheckpoint)
-// and the entries stored before now minus the window left out.
+// and the entries stored before now minus the window left out (none when
+// now is zero).
 func Restore(b []byte, window time.Duration, now time.Time) (*Guard, error) {
 	if len(b) < 17 || b[0] != checkpointVersion || (len(b)-17)%entryBytes != 0 {
 		return nil, fmt.Errorf("%w: %d bytes, version %d", ErrCheckpoint, len(b), firstByte(b))
@@ -57,7 +58,7 @@ func Restore(b []byte, window time.Duration, now time.Time) (*Guard, error) {
 	since := now.Add(-window).UnixNano()
 	for r := b[17:]; len(r) > 0; r = r[entryBytes:] {
 		k, seq, at := binary.BigEndian.Uint64(r), binary.BigEndian.Uint64(r[8:]), int64(binary.BigEndian.Uint64(r[16:]))
-		if at >= since {
+		if now.IsZero() || at >= since {
 			g.Record(k, seq, time.Unix(0, at))
 		}
 	}
