@@ -93,7 +93,7 @@ func New(l Labels) *Metrics {
 		m.deadLetters.WithLabelValues(r)
 	}
 	resendRuns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "resend_window_runs",
-		Help: "Distinct run ids the resend guards of this replica's partitions hold for the resend window, as of each partition's last batch; the guards' memory is about 45 to 55 bytes a run."},
+		Help: "Distinct run ids the resend guards of this replica's partitions hold for the resend window, as of each partition's last batch (a refused copy read back from the stream counts too); the guards' memory is about 45 to 55 bytes a run."},
 		func() float64 {
 			if read := m.resendRuns.Load(); read != nil {
 				return float64((*read)())
