@@ -37,24 +37,23 @@ const (
 func (h *holding) firstCarrier(ctx context.Context, p *Pipeline, id string, o *subjects.RunOutcome, m store.Msg) (uint64, error) {
 	g := h.part.guard
 	key := resend.Key(id, o.RunID)
+	first := m.Seq
 	for _, seq := range g.Earlier(key, m.Seq, m.Time) {
 		ok, err := p.carries(ctx, seq, id, o.RunID)
 		if err != nil {
 			return 0, err
 		}
 		if ok {
-			// Recorded as the stream read records it, so a restart
-			// decides a later copy as this holding would have.
-			g.Record(key, m.Seq, m.Time)
-			g.Cover(m.Seq)
-			h.part.decided(m.Time)
-			return seq, nil
+			first = seq
+			break
 		}
 	}
+	// Every copy is recorded, a resend too, as the stream read records
+	// it, so a restart decides a later copy as this holding would have.
 	g.Record(key, m.Seq, m.Time)
 	g.Cover(m.Seq)
 	h.part.decided(m.Time)
-	return m.Seq, nil
+	return first, nil
 }
 
 // decided notes the stream time of a message the worker decided: later
