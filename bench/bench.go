@@ -120,7 +120,7 @@ func (r *runner) healthy(ctx context.Context) error {
 }
 
 func (r *runner) outage(ctx context.Context) error {
-	m := mix{name: "outage", integrations: r.cfg.OutageIntegrations, failEvery: 1, enableAfter: r.cfg.Pipeline.DisableAfter}
+	m := mix{name: "outage", integrations: r.cfg.OutageIntegrations, failEvery: 1, enableAfter: r.cfg.Pipeline.Policy.Top().DisableAfter}
 	rate, err := r.process(ctx, m, r.cfg.Outage, nil)
 	r.res.OutagePerSec = rate
 	return err

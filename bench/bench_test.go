@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func newRunner(t testing.TB) *runner {
 func TestVerifyCatchesWhatTheModelDoesNotSay(t *testing.T) {
 	ctx := context.Background()
 	r := newRunner(t)
-	r.cfg.Pipeline.DisableAfter = 3
+	r.cfg.Pipeline.Policy = policy.After(3)
 	m := mix{name: "verify", integrations: 5, failEvery: 1, enableAfter: 3}
 	before, err := r.snapshot(ctx)
 	if err != nil {

@@ -98,9 +98,7 @@ func (c *Config) setDefaults() {
 	if c.EventsStored == 0 {
 		c.EventsStored = 1_000_000
 	}
-	if c.Pipeline.DisableAfter == 0 {
-		c.Pipeline.DisableAfter = processor.DefaultDisableAfter
-	}
+	c.Pipeline = c.Pipeline.WithDefaults()
 }
 
 // Validate reports the first size that cannot work, then the first setting

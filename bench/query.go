@@ -153,7 +153,7 @@ func median(ds []time.Duration) time.Duration {
 func (r *runner) storedEvent(i int) store.StoredEvent {
 	m := mix{name: "stored", integrations: 10_000, failEvery: 1, nonce: r.nonce}
 	o := m.outcome(i)
-	next, t := processor.ApplyOutcome(subjects.FailureCounter{IntegrationID: o.IntegrationID}, &o, uint64(i+1), r.cfg.Pipeline.DisableAfter)
+	next, t := processor.ApplyOutcome(subjects.FailureCounter{IntegrationID: o.IntegrationID}, &o, uint64(i+1), r.cfg.Pipeline.Policy.For(o.Destination))
 	eff := processor.BuildEffects(&next, &o, t)
 	stored, err := processor.StoredEvents(o.IntegrationID, eff)
 	if err != nil {

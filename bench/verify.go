@@ -33,7 +33,7 @@ func (r *runner) snapshot(ctx context.Context) (snapshot, error) {
 // each expected event was stored once.
 func (r *runner) verify(ctx context.Context, name string, before snapshot) error {
 	r.prog.phase(name+": verifying", 0)
-	m := workload.NewModel(r.cfg.Pipeline.DisableAfter)
+	m := workload.NewModel(r.cfg.Pipeline.Policy)
 	var undecodable int
 	err := r.replayRuns(ctx, before.runs, func(pm subjects.Partitioned, data []byte) {
 		if pm.Kind == subjects.StoredEnable {

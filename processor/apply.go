@@ -59,7 +59,7 @@ func (h *holding) apply(ctx context.Context, p *Pipeline, ws []work) error {
 			return err
 		}
 	}
-	plans, err := planAll(counters, ins, p.cfg.DisableAfter, p.subj)
+	plans, err := planAll(counters, ins, p.cfg.Policy, p.subj)
 	if err != nil {
 		return err
 	}

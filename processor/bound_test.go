@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -155,7 +156,7 @@ func eventsOf(t *testing.T, o subjects.RunOutcome, c subjects.FailureCounter, di
 		a = o
 		processor.BoundOutcome(&a)
 	}
-	next, tr := processor.ApplyOutcome(c, &a, 1, disableAfter)
+	next, tr := processor.ApplyOutcome(c, &a, 1, policy.After(disableAfter).Top())
 	stored, err := processor.StoredEvents(a.IntegrationID, processor.BuildEffects(&next, &a, tr))
 	if err != nil {
 		t.Fatal(err)

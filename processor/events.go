@@ -14,8 +14,9 @@ type Emit struct {
 	Data subjects.EventData
 }
 
-// Effects are what one applied outcome publishes: its own event, and when it
-// disabled the integration, the disabled event and the disable command.
+// Effects are what one applied outcome publishes: a failure's own event,
+// then its warning, or when it disabled the integration the disabled event
+// and the disable command; a success's recovery event.
 type Effects struct {
 	Events  []Emit
 	Disable *subjects.DisableCommand
@@ -25,6 +26,9 @@ type Effects struct {
 // counter after the outcome. Pure and deterministic: the same outcome and
 // counter always give the same ids and payloads.
 func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Transition) Effects {
+	if t.Recovered != nil {
+		return Effects{Events: []Emit{recoveredEvent(next, o, t.Recovered)}}
+	}
 	if t.Kind == "" {
 		return Effects{}
 	}
@@ -49,6 +53,7 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		ReportedFinishedAt:  o.ReportedFinishedAt,
 		Stage:               f.Stage,
 		Error:               f.Message,
+		NotCounted:          !t.Counted,
 	}
 	if t.Kind == subjects.KindPerform || t.Kind == subjects.KindAuthentication {
 		// Admit has bounded both (BoundOutcome).
@@ -61,6 +66,9 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Time: o.FinishedAt,
 		Data: data,
 	}}}
+	if t.Warning != nil {
+		eff.Events = append(eff.Events, warningEvent(next, o, t.Warning, remedy))
+	}
 	if !t.Disabled {
 		return eff
 	}
@@ -76,11 +84,12 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 			Destination:         o.Destination,
 			EntityType:          o.EntityType,
 			EntityID:            o.EntityID,
-			Message:             DisabledMessage(next, o.Destination),
+			Message:             DisabledMessage(next, o.Destination, t.Fired),
 			Remedy:              DisabledRemedy,
 			FollowUp:            subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID},
 			ConsecutiveFailures: next.ConsecutiveFailures,
-			DisableAfter:        next.DisableAfter,
+			DisableAfter:        t.Fired.DisableAfter,
+			Rule:                t.Fired.Key,
 			Episode:             &episode,
 			FirstFailureAt:      next.FirstFailureAt,
 			FailuresByKind:      next.FailuresByKind,
@@ -120,4 +129,67 @@ func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {
 		fu.Action = subjects.FollowUpGoToIntegration
 	}
 	return fu
+}
+
+// warningEvent is the warning w, raised by failure o on the counter next;
+// remedy is that failure's.
+func warningEvent(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Warning, remedy string) Emit {
+	episode := next.Episode
+	until := w.Threshold.DisableAfter - w.Failures
+	message, wremedy := WarningMessage(next, o, w, remedy)
+	return Emit{
+		ID:   WarningEventID(o.IntegrationID, episode, next.StreakRunIDs[0], w.Percent).String(),
+		Kind: subjects.KindWarning,
+		Time: o.FinishedAt,
+		Data: subjects.EventData{
+			EventName:            subjects.KindWarning.EventName(),
+			IntegrationID:        o.IntegrationID,
+			RunID:                o.RunID,
+			Destination:          o.Destination,
+			EntityType:           o.EntityType,
+			EntityID:             o.EntityID,
+			Message:              message,
+			Remedy:               wremedy,
+			FollowUp:             subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID},
+			ConsecutiveFailures:  next.ConsecutiveFailures,
+			DisableAfter:         w.Threshold.DisableAfter,
+			Rule:                 w.Threshold.Key,
+			Percent:              w.Percent,
+			FailuresUntilDisable: &until,
+			DisableNotBefore:     w.NotBefore,
+			Episode:              &episode,
+			FirstFailureAt:       next.FirstFailureAt,
+			FailuresByKind:       next.FailuresByKind,
+			LastErrorMessage:     next.LastError,
+		},
+	}
+}
+
+// recoveredEvent is the recovery of the streak rec, ended by the success o.
+func recoveredEvent(next *subjects.FailureCounter, o *subjects.RunOutcome, rec *Recovery) Emit {
+	episode := next.Episode
+	first, at := rec.FirstFailureAt, o.FinishedAt
+	return Emit{
+		ID:   RecoveredEventID(o.IntegrationID, o.RunID).String(),
+		Kind: subjects.KindRecovered,
+		Time: o.FinishedAt,
+		Data: subjects.EventData{
+			EventName:      subjects.KindRecovered.EventName(),
+			IntegrationID:  o.IntegrationID,
+			RunID:          o.RunID,
+			Destination:    o.Destination,
+			EntityType:     o.EntityType,
+			EntityID:       o.EntityID,
+			Message:        RecoveredMessage(o, rec),
+			Remedy:         RecoveredRemedy(rec),
+			FollowUp:       subjects.FollowUp{Action: subjects.FollowUpReviewStreak, IntegrationID: o.IntegrationID, RunID: o.RunID},
+			DisableAfter:   next.DisableAfter,
+			Episode:        &episode,
+			FirstFailureAt: &first,
+			FailuresByKind: rec.FailuresByKind,
+			FailedRuns:     rec.FailedRuns,
+			RecoveredAt:    &at,
+			AutoAction:     rec.AutoAction,
+		},
+	}
 }

@@ -3,6 +3,7 @@ package processor_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"reflect"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func admitted(t *testing.T, o *subjects.RunOutcome) *subjects.RunOutcome {
 
 // effectsOf applies o to c and builds its effects.
 func effectsOf(c subjects.FailureCounter, o *subjects.RunOutcome, disableAfter int) (subjects.FailureCounter, processor.Transition, processor.Effects) {
-	next, tr := processor.ApplyOutcome(c, o, 1, disableAfter)
+	next, tr := processor.ApplyOutcome(c, o, 1, policy.After(disableAfter).Top())
 	return next, tr, processor.BuildEffects(&next, o, tr)
 }
 
@@ -190,7 +191,7 @@ func TestBuildEffectsDisabled(t *testing.T) {
 			o = admitted(t, o)
 		}
 		var tr processor.Transition
-		c, tr = processor.ApplyOutcome(c, o, uint64(i), 20)
+		c, tr = processor.ApplyOutcome(c, o, uint64(i), policy.After(20).Top())
 		eff := processor.BuildEffects(&c, o, tr)
 		effects = append(effects, eff)
 		if i < 20 && (len(eff.Events) != 1 || eff.Disable != nil) {
@@ -274,17 +275,17 @@ func TestBuildEffectsDisabled(t *testing.T) {
 	// Later failures of the episode raise only their own event.
 	o := r.perform()
 	var tr processor.Transition
-	c, tr = processor.ApplyOutcome(c, o, 21, 20)
+	c, tr = processor.ApplyOutcome(c, o, 21, policy.After(20).Top())
 	if eff := processor.BuildEffects(&c, o, tr); len(eff.Events) != 1 || eff.Disable != nil {
 		t.Errorf("21st failure: %d events, disable %+v", len(eff.Events), eff.Disable)
 	}
 
 	// A new episode's disable has its own id and episode number.
-	c, _ = processor.Enable(c, subjects.EnableCommand{IntegrationID: streakIntegration}, 1, 20)
+	c, _ = processor.Enable(c, subjects.EnableCommand{IntegrationID: streakIntegration}, 1, policy.After(20).Top())
 	var eff processor.Effects
 	for i := 0; i < 20; i++ {
 		o := r.perform()
-		c, tr = processor.ApplyOutcome(c, o, uint64(22+i), 20)
+		c, tr = processor.ApplyOutcome(c, o, uint64(22+i), policy.After(20).Top())
 		eff = processor.BuildEffects(&c, o, tr)
 	}
 	if eff.Disable == nil || len(eff.Events) != 2 {
@@ -300,7 +301,7 @@ func TestBuildEffectsSuccess(t *testing.T) {
 	r := &runs{}
 	o := r.succeed()
 	for _, c := range []subjects.FailureCounter{{}, {ConsecutiveFailures: 19}, {Disabled: true, ConsecutiveFailures: 40}} {
-		next, tr := processor.ApplyOutcome(c, o, 1, 20)
+		next, tr := processor.ApplyOutcome(c, o, 1, policy.After(20).Top())
 		eff := processor.BuildEffects(&next, o, tr)
 		if eff.Events != nil || eff.Disable != nil {
 			t.Errorf("success from %+v: effects %+v", c, eff)

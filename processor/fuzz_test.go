@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func checkAccepted(t *testing.T, o *subjects.RunOutcome) {
 		{},
 		{IntegrationID: fuzzIntegration, ConsecutiveFailures: processor.DefaultDisableAfter - 1, DisableAfter: processor.DefaultDisableAfter},
 	} {
-		next, tr := processor.ApplyOutcome(before, o, 7, processor.DefaultDisableAfter)
+		next, tr := processor.ApplyOutcome(before, o, 7, policy.After(processor.DefaultDisableAfter).Top())
 		eff := processor.BuildEffects(&next, o, tr)
 		if o.Status == subjects.StatusFailed && len(eff.Events) == 0 {
 			t.Fatal("a failed outcome raised no event")

@@ -24,6 +24,18 @@ func DisabledEventID(integrationID string, episode int) uuid.UUID {
 	return uuid.NewSHA1(idNamespace, []byte(integrationID+"\x00episode\x00"+strconv.Itoa(episode)+"\x00"+subjects.KindDisabled.EventName()))
 }
 
+// WarningEventID is the id of the one warning at level percent of the
+// streak that run firstRunID began, in episode.
+func WarningEventID(integrationID string, episode int, firstRunID string, percent int) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte(integrationID+"\x00episode\x00"+strconv.Itoa(episode)+"\x00streak\x00"+firstRunID+"\x00"+strconv.Itoa(percent)+"\x00"+subjects.KindWarning.EventName()))
+}
+
+// RecoveredEventID is the id of the recovery that the success of run runID
+// raised.
+func RecoveredEventID(integrationID, runID string) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte(integrationID+"\x00run\x00"+runID+"\x00"+subjects.KindRecovered.EventName()))
+}
+
 // ActionedAckID is the CloudEvent id of the one actioned acknowledgement of
 // event eventID.
 func ActionedAckID(eventID string) uuid.UUID {

@@ -3,6 +3,7 @@ package processor_test
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
@@ -177,7 +178,7 @@ func FuzzNoCredentialReachesAnOutput(f *testing.F) {
 			t.Fatalf("admit: %v", err)
 		}
 		for _, before := range []subjects.FailureCounter{{}, {IntegrationID: fuzzIntegration, ConsecutiveFailures: 19, DisableAfter: 20}} {
-			next, tr := processor.ApplyOutcome(before, &a, 7, 20)
+			next, tr := processor.ApplyOutcome(before, &a, 7, policy.After(20).Top())
 			eff := processor.BuildEffects(&next, &a, tr)
 			events, err := processor.StoredEvents(fuzzIntegration, eff)
 			if err != nil {

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,22 +145,87 @@ func Message(r Rule, o *subjects.RunOutcome) (message, remedy string) {
 // DisabledRemedy is the remedy of a disabled event.
 const DisabledRemedy = "Fix the cause, then re-enable the integration; it will not run until then."
 
-// DisabledMessage is the text of a disabled event; it ends with DisabledRemedy.
-func DisabledMessage(c *subjects.FailureCounter, destination string) string {
+// DisabledMessage is the text of a disabled event: the streak, the policy
+// rule that fired, and the last error; it ends with DisabledRemedy.
+func DisabledMessage(c *subjects.FailureCounter, destination string, fired policy.Threshold) string {
 	since := ""
 	if c.FirstFailureAt != nil {
 		since = " since " + c.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	last := "The last failure had no error message."
-	if e := strings.TrimSpace(c.LastError); e != "" {
-		e = Truncate(e, MaxCauseInMessage)
-		last = "The last error was: " + e
-		if !endsSentence(e) {
-			last += "."
-		}
+	after := fmt.Sprintf("%d successive failed runs%s (%s)", c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind))
+	if fired.Kind != "" {
+		after = fmt.Sprintf("%d %s failures in a streak of %s", fired.Failures(c), fired.Kind, after)
 	}
-	return fmt.Sprintf("The %s integration was disabled after %d successive failed runs%s (%s). %s %s",
-		destination, c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind), last, DisabledRemedy)
+	return fmt.Sprintf("The %s integration was disabled after %s, by the policy rule %s: %d. %s %s",
+		destination, after, fired.Key, fired.DisableAfter, lastErrorSentence(c.LastError), DisabledRemedy)
+}
+
+// lastErrorSentence quotes a streak's last error, cut to MaxCauseInMessage.
+func lastErrorSentence(lastError string) string {
+	e := strings.TrimSpace(lastError)
+	if e == "" {
+		return "The last failure had no error message."
+	}
+	e = Truncate(e, MaxCauseInMessage)
+	if !endsSentence(e) {
+		e += "."
+	}
+	return "The last error was: " + e
+}
+
+// WarningMessage is the text of warning w, raised by failure o on the
+// counter next, whose own remedy is remedy: the integration, what is
+// failing, how far the disable is, and what to do before it. It returns
+// the message and the warning's remedy, which the message ends with.
+func WarningMessage(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Warning, remedy string) (message, wremedy string) {
+	th := w.Threshold
+	what := fmt.Sprintf("%d successive failed runs (%s)", next.ConsecutiveFailures, summariseKinds(next.FailuresByKind))
+	if th.Kind != "" {
+		what = fmt.Sprintf("%d %s failures in a streak of %s", w.Failures, th.Kind, what)
+	}
+	left, failure := th.DisableAfter-w.Failures, "failure"
+	if th.Kind != "" {
+		failure = string(th.Kind) + " failure"
+	}
+	when := fmt.Sprintf("after %d more %ss", left, failure)
+	if left <= 1 {
+		when = "by the next " + failure
+	}
+	if w.NotBefore != nil {
+		when += ", not before " + w.NotBefore.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	wremedy = "Fix the cause before then"
+	if r := strings.TrimSpace(remedy); r != "" {
+		wremedy += ": " + strings.TrimSuffix(lowerFirst(r), ".") + "."
+	} else {
+		wremedy += "."
+	}
+	message = fmt.Sprintf("The %s integration %s has had %s, %d%% of the policy rule %s: %d. It will be disabled %s. %s %s",
+		o.Destination, o.IntegrationID, what, w.Percent, th.Key, th.DisableAfter, when, lastErrorSentence(next.LastError), wremedy)
+	return message, wremedy
+}
+
+// RecoveredMessage is the text of the recovery rec that success o raised.
+func RecoveredMessage(o *subjects.RunOutcome, rec *Recovery) string {
+	return fmt.Sprintf("The %s integration %s recovered: run %s succeeded after %d successive failed runs since %s (%s). %s",
+		o.Destination, o.IntegrationID, o.RunID, rec.FailedRuns, rec.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		summariseKinds(rec.FailuresByKind), RecoveredRemedy(rec))
+}
+
+// RecoveredRemedy is the remedy of a recovery: none is needed, but the
+// streak's events may be.
+func RecoveredRemedy(rec *Recovery) string {
+	if rec.AutoAction {
+		return "No action is needed: the streak's error and warning events are marked actioned."
+	}
+	return "No action is needed to keep it running; review the streak's events and mark them actioned."
+}
+
+func lowerFirst(s string) string {
+	if s != "" && s[0] >= 'A' && s[0] <= 'Z' && (len(s) == 1 || s[1] < 'A' || s[1] > 'Z') {
+		return string(s[0]-'A'+'a') + s[1:]
+	}
+	return s
 }
 
 // endsSentence reports whether text already ends a sentence, so a full stop

@@ -1,6 +1,7 @@
 package processor_test
 
 import (
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
@@ -146,7 +147,7 @@ func TestMessageRemedyFollowsALongCause(t *testing.T) {
 
 func TestDisabledEventCarriesItsRemedy(t *testing.T) {
 	o := issueOutcome("NetSuite", providerFailure(subjects.StagePerform, 502, "", ""))
-	next, tr := processor.ApplyOutcome(subjects.FailureCounter{ConsecutiveFailures: 19}, o, 1, 20)
+	next, tr := processor.ApplyOutcome(subjects.FailureCounter{ConsecutiveFailures: 19}, o, 1, policy.After(20).Top())
 	eff := processor.BuildEffects(&next, o, tr)
 	if len(eff.Events) != 2 {
 		t.Fatalf("%d events", len(eff.Events))
@@ -159,7 +160,7 @@ func TestDisabledEventCarriesItsRemedy(t *testing.T) {
 		t.Errorf("disabled message %q", d.Message)
 	}
 	next.LastError = "Invalid login attempt."
-	if m := processor.DisabledMessage(&next, "NetSuite"); !strings.Contains(m, "The last error was: Invalid login attempt. Fix the cause") {
+	if m := processor.DisabledMessage(&next, "NetSuite", tr.Fired); !strings.Contains(m, "The last error was: Invalid login attempt. Fix the cause") {
 		t.Errorf("disabled message %q", m)
 	}
 }

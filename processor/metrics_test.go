@@ -3,6 +3,7 @@ package processor_test
 import (
 	"context"
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -31,7 +32,7 @@ func TestPipelineCountsWhatItApplies(t *testing.T) {
 	}
 	m := metrics.New(metrics.Labels{Statuses: []string{"succeeded", "failed"}, Destinations: processor.Destinations(), DeadLetterReasons: processor.DeadLetterReasons})
 	st.SetMetrics(m)
-	p, err := processor.NewPipeline(processor.Config{DisableAfter: 3}, st, zap.NewNop())
+	p, err := processor.NewPipeline(processor.Config{Policy: policy.After(3)}, st, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/integration-events/integration-events/metrics"
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -19,8 +20,8 @@ import (
 
 // Config configures the pipeline.
 type Config struct {
-	// DisableAfter is the streak of failures that disables an integration.
-	DisableAfter int
+	// Policy is the disable policy; nil means policy.Default().
+	Policy *policy.Resolved
 	// Batch is the most deliveries of one partition applied together: their
 	// writes are sent at once and awaited together, one round trip per step.
 	Batch int
@@ -60,8 +61,8 @@ func (c Config) WithDefaults() Config {
 }
 
 func (c *Config) setDefaults() {
-	if c.DisableAfter == 0 {
-		c.DisableAfter = DefaultDisableAfter
+	if c.Policy == nil {
+		c.Policy = policy.MustResolve(policy.Default())
 	}
 	if c.Batch == 0 {
 		c.Batch = DefaultBatch
@@ -84,11 +85,10 @@ func (c *Config) setDefaults() {
 }
 
 // Validate reports the first setting that cannot work, by the name of its
-// flag (disable-after, batch, batch-timeout, heartbeat).
+// flag (batch, batch-timeout, heartbeat); the policy is validated when it is
+// resolved.
 func (c *Config) Validate() error {
 	switch {
-	case c.DisableAfter < 1 || c.DisableAfter > 10000:
-		return fmt.Errorf("disable-after %d must be 1 to 10000", c.DisableAfter)
 	case c.Batch < 1 || c.Batch > 4096:
 		return fmt.Errorf("batch %d must be 1 to 4096", c.Batch)
 	case c.BatchTimeout < 100*time.Millisecond:

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 )
@@ -82,7 +83,7 @@ func needsLookup(c *subjects.FailureCounter, in *input) bool {
 // refused (refused is set, nothing else), and otherwise runs the streak
 // state machine (Enable, Unchanged, ApplyOutcome) and builds the effects.
 // It is pure; the error is an effect that cannot be encoded.
-func planInput(c subjects.FailureCounter, in *input, disableAfter int, subj subjects.Subjects) (plan, error) {
+func planInput(c subjects.FailureCounter, in *input, pol *policy.Resolved, subj subjects.Subjects) (plan, error) {
 	pl := plan{in: in, next: c}
 	seq := in.m.Seq
 	switch {
@@ -90,7 +91,7 @@ func planInput(c subjects.FailureCounter, in *input, disableAfter int, subj subj
 		pl.skip = skipApplied
 	case in.refused != nil:
 	case in.pm.Kind == subjects.StoredEnable:
-		next, reopened := Enable(c, in.enable, seq, disableAfter)
+		next, reopened := Enable(c, in.enable, seq, pol.For(c.Destination))
 		pl.next, pl.write = next, true
 		pl.tally = tally{seq: seq, enabled: reopened, enableID: in.enable.ID, enabledBy: in.enable.EnabledBy, episode: next.Episode}
 	case in.firstSeq != seq:
@@ -99,7 +100,7 @@ func planInput(c subjects.FailureCounter, in *input, disableAfter int, subj subj
 	case Unchanged(c, &in.outcome):
 		pl.tally = outcomeTally(&in.outcome, seq, in.m.Time, Effects{})
 	default:
-		next, t := ApplyOutcome(c, &in.outcome, seq, disableAfter)
+		next, t := ApplyOutcome(c, &in.outcome, seq, pol.For(in.outcome.Destination))
 		eff := BuildEffects(&next, &in.outcome, t)
 		events, err := StoredEvents(in.pm.IntegrationID, eff)
 		if err != nil {
@@ -119,11 +120,11 @@ func planInput(c subjects.FailureCounter, in *input, disableAfter int, subj subj
 // planAll plans ins, in stream order, on copies of the counters (by
 // integration id) that each plan moves on: the holding's own copies change
 // only once the counters are stored.
-func planAll(counters map[string]subjects.FailureCounter, ins []input, disableAfter int, subj subjects.Subjects) ([]plan, error) {
+func planAll(counters map[string]subjects.FailureCounter, ins []input, pol *policy.Resolved, subj subjects.Subjects) ([]plan, error) {
 	plans := make([]plan, len(ins))
 	for i := range ins {
 		id := ins[i].pm.IntegrationID
-		pl, err := planInput(counters[id], &ins[i], disableAfter, subj)
+		pl, err := planInput(counters[id], &ins[i], pol, subj)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"encoding/json"
+	"github.com/integration-events/integration-events/policy"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func planned(t *testing.T, c subjects.FailureCounter, kind string, seq uint64, d
 	if firstSeq != 0 {
 		in.firstSeq = firstSeq
 	}
-	pl, err := planInput(c, in, 2, subjects.Default())
+	pl, err := planInput(c, in, policy.After(2), subjects.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package processor_test
 
 import (
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"math/rand"
 	"reflect"
 	"slices"
@@ -63,14 +64,14 @@ func newMachine(disableAfter int) *machine { return &machine{disableAfter: disab
 func (m *machine) apply(o *subjects.RunOutcome) processor.Transition {
 	m.seq++
 	var t processor.Transition
-	m.c, t = processor.ApplyOutcome(m.c, o, m.seq, m.disableAfter)
+	m.c, t = processor.ApplyOutcome(m.c, o, m.seq, policy.After(m.disableAfter).Top())
 	return t
 }
 
 func (m *machine) enable(by string, at time.Time) bool {
 	m.seq++
 	var reopened bool
-	m.c, reopened = processor.Enable(m.c, subjects.EnableCommand{ID: fmt.Sprint("enable-", m.seq), IntegrationID: streakIntegration, EnabledBy: by, Time: at}, m.seq, m.disableAfter)
+	m.c, reopened = processor.Enable(m.c, subjects.EnableCommand{ID: fmt.Sprint("enable-", m.seq), IntegrationID: streakIntegration, EnabledBy: by, Time: at}, m.seq, policy.After(m.disableAfter).Top())
 	return reopened
 }
 
@@ -318,7 +319,7 @@ func TestEnableWhenNotDisabled(t *testing.T) {
 		t.Errorf("DisabledEventID %q is not episode 0's", m.c.DisabledEventID)
 	}
 	// Enable on a zero counter: nothing to reopen.
-	c, reopened := processor.Enable(subjects.FailureCounter{}, subjects.EnableCommand{IntegrationID: "x"}, 9, 20)
+	c, reopened := processor.Enable(subjects.FailureCounter{}, subjects.EnableCommand{IntegrationID: "x"}, 9, policy.After(20).Top())
 	if reopened || c.Episode != 0 || c.IntegrationID != "x" || c.LastAppliedSeq != 9 || c.DisableAfter != 20 || c.EnabledAt != nil {
 		t.Errorf("Enable on zero counter: %+v, %v", c, reopened)
 	}
@@ -412,9 +413,9 @@ func TestDisableAfterChangeApplies(t *testing.T) {
 	r := &runs{}
 	c := subjects.FailureCounter{}
 	for i := 0; i < 10; i++ {
-		c, _ = processor.ApplyOutcome(c, r.perform(), uint64(i+1), 20)
+		c, _ = processor.ApplyOutcome(c, r.perform(), uint64(i+1), policy.After(20).Top())
 	}
-	c, tr := processor.ApplyOutcome(c, r.perform(), 11, 5)
+	c, tr := processor.ApplyOutcome(c, r.perform(), 11, policy.After(5).Top())
 	if !tr.Disabled || c.DisableAfter != 5 {
 		t.Errorf("11 failures with disableAfter lowered to 5: %+v, %+v", tr, c)
 	}
@@ -435,7 +436,7 @@ func TestApplyOutcomeDoesNotMutateInput(t *testing.T) {
 		LastAppliedSeq:      2,
 	}
 	snapshotMap := map[string]int{"integration.perform.error": 2}
-	out, tr := processor.ApplyOutcome(in, r.fail(subjects.StageMap, 0), 3, 3)
+	out, tr := processor.ApplyOutcome(in, r.fail(subjects.StageMap, 0), 3, policy.After(3).Top())
 	if !tr.Disabled {
 		t.Fatalf("third failure did not disable: %+v", out)
 	}
@@ -458,8 +459,8 @@ func TestApplyOutcomeDoesNotMutateInput(t *testing.T) {
 	in2 := out
 	in2.FailuresByKind = map[string]int{"k": 1}
 	in2.StreakRunIDs = []string{"a"}
-	processor.ApplyOutcome(in2, r.succeed(), 4, 3)
-	processor.Enable(in2, subjects.EnableCommand{IntegrationID: streakIntegration}, 1, 3)
+	processor.ApplyOutcome(in2, r.succeed(), 4, policy.After(3).Top())
+	processor.Enable(in2, subjects.EnableCommand{IntegrationID: streakIntegration}, 1, policy.After(3).Top())
 	if in2.FailuresByKind["k"] != 1 || len(in2.StreakRunIDs) != 1 || !in2.Disabled {
 		t.Errorf("success or enable mutated its input: %+v", in2)
 	}
@@ -467,7 +468,7 @@ func TestApplyOutcomeDoesNotMutateInput(t *testing.T) {
 	o := r.perform()
 	before := *o
 	beforeFailure := *o.Failure
-	processor.ApplyOutcome(subjects.FailureCounter{}, o, 1, 20)
+	processor.ApplyOutcome(subjects.FailureCounter{}, o, 1, policy.After(20).Top())
 	if !reflect.DeepEqual(*o, before) || !reflect.DeepEqual(*o.Failure, beforeFailure) {
 		t.Error("ApplyOutcome mutated the outcome")
 	}
@@ -476,7 +477,7 @@ func TestApplyOutcomeDoesNotMutateInput(t *testing.T) {
 func TestApplyOutcomeTimesAreCopies(t *testing.T) {
 	r := &runs{}
 	o := r.perform()
-	c, _ := processor.ApplyOutcome(subjects.FailureCounter{}, o, 1, 20)
+	c, _ := processor.ApplyOutcome(subjects.FailureCounter{}, o, 1, policy.After(20).Top())
 	o.FinishedAt = o.FinishedAt.Add(time.Hour)
 	if c.FirstFailureAt.Equal(o.FinishedAt) || c.LastFailureAt.Equal(o.FinishedAt) {
 		t.Error("counter times point into the outcome")

@@ -19,11 +19,33 @@ const (
 	KindDisabled              Kind = "disabled"
 )
 
-// Kinds lists every event kind, in the order the product documents them.
-var Kinds = []Kind{KindValidation, KindMissingAccountMapping, KindAuthentication, KindPerform, KindDisabled}
+// The two kinds of streak event the disable policy raises: a warning before
+// the disable, and the all-clear when a success ends a streak.
+const (
+	KindWarning   Kind = "warning"
+	KindRecovered Kind = "recovered"
+)
 
-// EventName is the event's name and CloudEvents type, "integration.<kind>.error".
-func (k Kind) EventName() string { return "integration." + string(k) + ".error" }
+// Kinds lists every event kind, in the order the product documents them:
+// the five error kinds, then the warning and the recovery.
+var Kinds = []Kind{KindValidation, KindMissingAccountMapping, KindAuthentication, KindPerform, KindDisabled, KindWarning, KindRecovered}
+
+// FailureKinds are the kinds a failed run raises, the kinds a disable
+// policy has rules for.
+var FailureKinds = []Kind{KindValidation, KindMissingAccountMapping, KindAuthentication, KindPerform}
+
+// EventName is the event's name and CloudEvents type:
+// "integration.<kind>.error" for the five error kinds,
+// "integration.disable.warning" and "integration.recovered".
+func (k Kind) EventName() string {
+	switch k {
+	case KindWarning:
+		return "integration.disable.warning"
+	case KindRecovered:
+		return "integration.recovered"
+	}
+	return "integration." + string(k) + ".error"
+}
 
 // KindOf returns the kind of an event name such as "integration.perform.error".
 func KindOf(eventName string) (Kind, error) {
@@ -35,7 +57,7 @@ func KindOf(eventName string) (Kind, error) {
 	return "", fmt.Errorf("%w: event name %q is unknown: want one of %s", ErrBadInput, truncate(eventName, 60), strings.Join(EventNames(), ", "))
 }
 
-// EventNames lists the names of the five event kinds.
+// EventNames lists the names of every event kind, in the order of Kinds.
 func EventNames() []string {
 	out := make([]string, len(Kinds))
 	for i, k := range Kinds {
@@ -60,6 +82,10 @@ const (
 	FollowUpGoToIntegrationRun    = "GO_TO_INTEGRATION_RUN"
 	FollowUpCreateExternalMapping = "CREATE_EXTERNAL_MAPPING"
 	FollowUpGoToIntegration       = "GO_TO_INTEGRATION"
+	// FollowUpReviewStreak is a recovery's: review the events of the streak
+	// that ended (the integration's events from FirstFailureAt to
+	// RecoveredAt) and mark them actioned.
+	FollowUpReviewStreak = "REVIEW_STREAK"
 )
 
 // FollowUp is what an operator does next about an event.
@@ -100,13 +126,48 @@ type EventData struct {
 	HTTP *HTTPExchange `json:"http,omitempty"`
 	Log  []LogEntry    `json:"log,omitempty"`
 
-	// Set on the disabled event only: a summary of the streak.
+	// NotCounted is set on an error event whose kind the policy does not
+	// count (counts: false): it neither added to the streak nor reset it.
+	NotCounted bool `json:"notCounted,omitempty"`
+
+	// Set on the disabled, warning and recovered events: a summary of the
+	// streak. FailuresByKind counts the failures that counted, by event
+	// name.
 	Episode          *int           `json:"episode,omitempty"`
 	FirstFailureAt   *time.Time     `json:"firstFailureAt,omitempty"`
 	FailuresByKind   map[string]int `json:"failuresByKind,omitempty"`
 	StreakRunIDs     []string       `json:"streakRunIds,omitempty"`
 	LastErrorMessage string         `json:"lastErrorMessage,omitempty"`
+
+	// Rule is, on the disabled event, the policy key that fired, and on a
+	// warning the one nearest to firing, as the policy file spells it:
+	// "disableAfter", "kinds.authentication.disableAfter",
+	// "destinations.Stripe.disableAfter". DisableAfter is then that rule's
+	// threshold.
+	Rule string `json:"rule,omitempty"`
+	// Percent is a warning's level: the percent of the rule's threshold
+	// the streak reached (a value of the policy's warnAt).
+	Percent int `json:"percent,omitempty"`
+	// FailuresUntilDisable is, on a warning, how many more failures that
+	// count reach the rule's threshold; 0 when it is reached and the
+	// disable waits for DisableNotBefore.
+	FailuresUntilDisable *int `json:"failuresUntilDisable,omitempty"`
+	// DisableNotBefore is, on a warning under a minStreakAge, the earliest
+	// time a failure can disable: FirstFailureAt plus minStreakAge.
+	DisableNotBefore *time.Time `json:"disableNotBefore,omitempty"`
+	// FailedRuns and RecoveredAt are set on a recovery: the streak's
+	// length, and the finishedAt of the success that ended it (RunID).
+	FailedRuns  int        `json:"failedRuns,omitempty"`
+	RecoveredAt *time.Time `json:"recoveredAt,omitempty"`
+	// AutoAction is set on a recovery under autoActionOnRecovery: the
+	// streak's error and warning events are marked actioned by
+	// ActionedByRecovery.
+	AutoAction bool `json:"autoAction,omitempty"`
 }
+
+// ActionedByRecovery is the actionedBy of the events marked actioned
+// because a success ended their streak (autoActionOnRecovery).
+const ActionedByRecovery = "system:recovered"
 
 // DisableCommand tells schedulers to stop running an integration.
 type DisableCommand struct {
@@ -181,6 +242,15 @@ type FailureCounter struct {
 	StreakRunIDs []string   `json:"streakRunIds,omitempty"`
 	EnabledAt    *time.Time `json:"enabledAt,omitempty"`
 	EnabledBy    string     `json:"enabledBy,omitempty"`
+	// Destination is the destination of the integration's last outcome:
+	// the one whose policy overrides apply to it.
+	Destination string `json:"destination,omitempty"`
+	// WarnedPercent are the warning levels the streak has raised, so each
+	// is raised once per streak.
+	WarnedPercent []int `json:"warnedPercent,omitempty"`
+	// DisabledBy is the policy key that disabled the integration (see
+	// EventData.Rule); empty while enabled.
+	DisabledBy string `json:"disabledBy,omitempty"`
 	// LastEnableID is the id of the last enable command applied.
 	LastEnableID string `json:"lastEnableId,omitempty"`
 	// LastAppliedSeq is the INTEGRATION_RUNS sequence of the last outcome

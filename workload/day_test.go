@@ -2,6 +2,7 @@ package workload_test
 
 import (
 	"encoding/json"
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 func TestDayIsARealisticDay(t *testing.T) {
 	now := time.Now()
 	day := workload.Day(now)
-	m := workload.NewModel(20)
+	m := workload.NewModel(policy.After(20))
 	kinds := map[subjects.Kind]int{}
 	var last time.Time
 	for _, o := range day {

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func TestModelKeepsTheFirstHundredStreakRunIDs(t *testing.T) {
-	m := NewModel(150)
+	m := NewModel(policy.After(150))
 	var ids []string
 	for i := range 150 {
 		id := fmt.Sprintf("run-%03d", i)

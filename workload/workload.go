@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"github.com/integration-events/integration-events/policy"
 	"math/rand/v2"
 
 	"github.com/integration-events/integration-events/subjects"
@@ -55,9 +56,9 @@ func NewWorkload(cfg WorkloadConfig) Workload {
 	return w
 }
 
-// Model applies the workload to a fresh model.
-func (w Workload) Model(disableAfter int) *Model {
-	m := NewModel(disableAfter)
+// Model applies the workload to a fresh model of policy pol.
+func (w Workload) Model(pol *policy.Resolved) *Model {
+	m := NewModel(pol)
 	for _, o := range w.Outcomes {
 		m.Apply(o)
 	}

@@ -27,6 +27,7 @@ func serveCmd() *cobra.Command {
 		token     string
 		tokenFile string
 		natsFlags natsServeFlags
+		pol       policyFlags
 	)
 	cfg.Store = store.DefaultConfig()
 	cfg.Pipeline = processor.DefaultConfig()
@@ -56,6 +57,9 @@ func serveCmd() *cobra.Command {
 			if cfg.HTTP.Tokens, err = httpTokens(token, tokenFile); err != nil {
 				return err
 			}
+			if cfg.Pipeline.Policy, err = pol.resolve(cmd.Flags()); err != nil {
+				return err
+			}
 			err = cfg.Validate()
 			if errors.Is(err, operator.ErrNoToken) {
 				return fmt.Errorf("refusing to serve the HTTP API on %s, beyond loopback, without a token: give --http-token or --http-token-file (or INTEGRATION_EVENTS_HTTP_TOKEN or _FILE), listen on loopback, or turn it off with --http-listen ''", cfg.HTTP.Listen)
@@ -71,7 +75,7 @@ func serveCmd() *cobra.Command {
 			}
 			log.Sugar().Infow("integration-events ready",
 				"nats", svc.ClientURL, "embedded", cfg.NATSURL == "", "dataDir", cfg.DataDir,
-				"subjectRoot", root, "disableAfter", cfg.Pipeline.DisableAfter, "eventRetention", cfg.Store.EventRetention,
+				"subjectRoot", root, "policy", pol.file, "disableAfter", cfg.Pipeline.Policy.Top().DisableAfter, "eventRetention", cfg.Store.EventRetention,
 				"http", svc.HTTPAddr(), "httpTokens", len(cfg.HTTP.Tokens), "config", cmd.Flag(config.FlagName).Value.String(),
 				"natsUsers", len(cfg.NATSUsers), "natsTLS", cfg.NATSCreds.TLSCert != "")
 			<-ctx.Done()
@@ -88,7 +92,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&cfg.NATSURL, "nats-url", "", "connect to this NATS server or cluster instead of embedding one")
 	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "client address of the embedded server")
 	natsFlags.add(f)
-	f.IntVar(&cfg.Pipeline.DisableAfter, "disable-after", cfg.Pipeline.DisableAfter, "successive failures that disable an integration")
+	pol.add(f)
 	f.StringVar(&root, "subject-root", subjects.DefaultRoot, "root token of every subject")
 	f.DurationVar(&cfg.Store.EventRetention, "event-retention", cfg.Store.EventRetention, "how long events are kept")
 	f.IntVar(&cfg.Store.Replicas, "replicas", cfg.Store.Replicas, "replicas of every stream and KV bucket (3 on a 3-node cluster)")
