@@ -194,7 +194,12 @@ func TestBuildEffectsDisabled(t *testing.T) {
 		c, tr = processor.ApplyOutcome(c, o, uint64(i), policy.After(20).Top())
 		eff := processor.BuildEffects(&c, o, tr)
 		effects = append(effects, eff)
-		if i < 20 && (len(eff.Events) != 1 || eff.Disable != nil) {
+		// The default policy warns at the 10th, 15th and 18th failures.
+		want := 1
+		if i == 10 || i == 15 || i == 18 {
+			want = 2
+		}
+		if i < 20 && (len(eff.Events) != want || eff.Disable != nil) {
 			t.Fatalf("failure %d: %d events, disable %+v", i, len(eff.Events), eff.Disable)
 		}
 	}
@@ -300,12 +305,26 @@ func TestBuildEffectsDisabled(t *testing.T) {
 func TestBuildEffectsSuccess(t *testing.T) {
 	r := &runs{}
 	o := r.succeed()
-	for _, c := range []subjects.FailureCounter{{}, {ConsecutiveFailures: 19}, {Disabled: true, ConsecutiveFailures: 40}} {
+	for _, c := range []subjects.FailureCounter{{}, {Disabled: true, ConsecutiveFailures: 40}} {
 		next, tr := processor.ApplyOutcome(c, o, 1, policy.After(20).Top())
 		eff := processor.BuildEffects(&next, o, tr)
 		if eff.Events != nil || eff.Disable != nil {
 			t.Errorf("success from %+v: effects %+v", c, eff)
 		}
+	}
+	// A success that ends a streak while enabled is a recovery.
+	first := o.FinishedAt.Add(-time.Hour)
+	streak := subjects.FailureCounter{IntegrationID: streakIntegration, ConsecutiveFailures: 19, FirstFailureAt: &first, FailuresByKind: map[string]int{"integration.perform.error": 19}}
+	next, tr := processor.ApplyOutcome(streak, o, 1, policy.After(20).Top())
+	eff := processor.BuildEffects(&next, o, tr)
+	if len(eff.Events) != 1 || eff.Disable != nil || next.ConsecutiveFailures != 0 {
+		t.Fatalf("success after a streak: effects %+v, counter %+v", eff, next)
+	}
+	d := eff.Events[0].Data
+	if e := eff.Events[0]; e.Kind != subjects.KindRecovered || e.ID != processor.RecoveredEventID(streakIntegration, o.RunID).String() ||
+		d.FailedRuns != 19 || !d.FirstFailureAt.Equal(first) || !d.RecoveredAt.Equal(o.FinishedAt) || d.RunID != o.RunID ||
+		d.FailuresByKind["integration.perform.error"] != 19 || d.FollowUp.Action != subjects.FollowUpReviewStreak || d.AutoAction {
+		t.Errorf("recovered event %+v", e)
 	}
 }
 

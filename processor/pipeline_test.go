@@ -73,9 +73,10 @@ func TestPipelineAppliesAnUnackedOutcomeBeforeANewerOne(t *testing.T) {
 	if c.ConsecutiveFailures != 0 || c.LastRunID != "ok2" {
 		t.Fatalf("outcomes applied out of order: %+v", c)
 	}
+	// r1's error, then the recovery ok2 ended its streak with: in order.
 	events := test.StoredEvents(t, nc)
-	if len(events) != 1 || events[0].Data.RunID != "r1" {
-		t.Fatalf("the failure of r1 raised %d events", len(events))
+	if len(events) != 2 || events[0].Data.RunID != "r1" || events[1].Type != subjects.KindRecovered.EventName() || events[1].Data.RunID != "ok2" {
+		t.Fatalf("r1 and ok2 raised %d events: %+v", len(events), events)
 	}
 }
 

@@ -44,7 +44,8 @@ func failedRun(runID string) subjects.RunOutcome {
 func TestPlanDecidesEachDeliveryOnce(t *testing.T) {
 	var c subjects.FailureCounter
 	first := planned(t, c, subjects.StoredRun, 10, failedRun("r1"), 0)
-	if first.skip != skipNone || !first.write || len(first.events) != 1 || first.disable != nil || first.next.LastAppliedSeq != 10 || first.tally.seq != 10 {
+	// Half of disableAfter 2 is the first failure: it warns at 50%.
+	if first.skip != skipNone || !first.write || len(first.events) != 2 || first.events[1].Kind != subjects.KindWarning || first.disable != nil || first.next.LastAppliedSeq != 10 || first.tally.seq != 10 {
 		t.Fatalf("a first failure: %+v", first)
 	}
 	c = first.next

@@ -108,8 +108,8 @@ func TestResendIsIgnoredAfterARestart(t *testing.T) {
 			if c.ConsecutiveFailures != 2 || c.LastRunID != "r6" {
 				t.Fatalf("a resend was applied: %d consecutive failures, last run %s; want 2 (r3, r6)", c.ConsecutiveFailures, c.LastRunID)
 			}
-			if events := test.StoredEvents(t, f.nc); len(events) != 3 {
-				t.Fatalf("%d events, want 3 (r1, r3, r6)", len(events))
+			if events := test.StoredEvents(t, f.nc); len(events) != 4 {
+				t.Fatalf("%d events, want 4 (r1, the recovery by ok2, r3, r6)", len(events))
 			}
 			test.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 				if n := p.RunsInResendWindow(); n != 4 {

@@ -81,8 +81,11 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 	c.LastRunID = o.RunID
 	if o.Status == subjects.StatusSucceeded {
 		var t Transition
-		if c.ConsecutiveFailures > 0 && !c.Disabled && c.FirstFailureAt != nil {
-			t.Recovered = &Recovery{FailedRuns: c.ConsecutiveFailures, FirstFailureAt: *c.FirstFailureAt, FailuresByKind: c.FailuresByKind, AutoAction: r.AutoActionOnRecovery}
+		if c.ConsecutiveFailures > 0 && !c.Disabled {
+			t.Recovered = &Recovery{FailedRuns: c.ConsecutiveFailures, FailuresByKind: c.FailuresByKind, AutoAction: r.AutoActionOnRecovery}
+			if c.FirstFailureAt != nil {
+				t.Recovered.FirstFailureAt = *c.FirstFailureAt
+			}
 		}
 		resetStreak(&c)
 		return c, t

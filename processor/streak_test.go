@@ -587,10 +587,15 @@ func TestStreakAgainstReferenceModel(t *testing.T) {
 					}
 				case p < 95:
 					o := r.succeed()
+					failed := ref.streak
+					if ref.disabled {
+						failed = 0
+					}
 					tr := m.apply(o)
 					ref.outcome(o)
-					if tr != (processor.Transition{}) {
-						t.Fatalf("step %d: success transition %+v", step, tr)
+					if tr.Kind != "" || tr.Disabled || tr.Warning != nil || (tr.Recovered == nil) != (failed == 0) ||
+						tr.Recovered != nil && tr.Recovered.FailedRuns != failed {
+						t.Fatalf("step %d: success transition %+v, model: %d failed runs recovered", step, tr, failed)
 					}
 				default:
 					at := streakBase.Add(time.Duration(step) * time.Second)
