@@ -132,7 +132,11 @@ func (p Policy) Validate() error {
 	// The resolved rules are checked too: an override can make an
 	// inherited kind rule meet a streak rule it no longer fits.
 	for _, r := range p.resolveAll() {
-		errs = append(errs, r.validate()...)
+		for _, err := range r.validate() {
+			if !slices.ContainsFunc(errs, func(e error) bool { return e.Error() == err.Error() }) {
+				errs = append(errs, err)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
