@@ -31,6 +31,11 @@ type tally struct {
 	episode             int
 	consecutiveFailures int
 	disabledEventID     string
+	// warning and recovered are what the outcome raised, for their log
+	// lines; disabledBy is the policy key of a disable.
+	warning    *Warning
+	recovered  *Recovery
+	disabledBy string
 	// resentOf is set for a resend: the sequence of the run's first
 	// message. A resend is logged, not counted in the metrics.
 	resentOf uint64
@@ -77,7 +82,14 @@ func (h *holding) count(p *Pipeline, id string, t tally) {
 	}
 	m.Outcome(string(t.status), t.destination, t.storedAt)
 	if t.disabled {
-		p.log.Infow("integration disabled", "integrationId", id, "runId", t.runID, "episode", t.episode, "consecutiveFailures", t.consecutiveFailures, "disabledEventId", t.disabledEventID)
+		p.log.Infow("integration disabled", "integrationId", id, "runId", t.runID, "episode", t.episode, "consecutiveFailures", t.consecutiveFailures, "rule", t.disabledBy, "disabledEventId", t.disabledEventID)
+	}
+	if w := t.warning; w != nil {
+		p.log.Infow("integration disable warning", "integrationId", id, "runId", t.runID, "percent", w.Percent, "consecutiveFailures", t.consecutiveFailures,
+			"rule", w.Threshold.Key, "failuresUntilDisable", w.Threshold.DisableAfter-w.Failures)
+	}
+	if r := t.recovered; r != nil {
+		p.log.Infow("integration recovered", "integrationId", id, "runId", t.runID, "failedRuns", r.FailedRuns, "autoAction", r.AutoAction)
 	}
 }
 

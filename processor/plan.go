@@ -113,6 +113,7 @@ func planInput(c subjects.FailureCounter, in *input, pol *policy.Resolved, subj 
 		pl.next, pl.write, pl.events, pl.disable = next, true, events, cmd
 		pl.tally = outcomeTally(&in.outcome, seq, in.m.Time, eff)
 		pl.tally.episode, pl.tally.consecutiveFailures, pl.tally.disabledEventID = next.Episode, next.ConsecutiveFailures, next.DisabledEventID
+		pl.tally.warning, pl.tally.recovered, pl.tally.disabledBy = t.Warning, t.Recovered, next.DisabledBy
 	}
 	return pl, nil
 }
