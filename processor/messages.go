@@ -194,11 +194,9 @@ func WarningMessage(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Wa
 	if w.NotBefore != nil {
 		when += ", not before " + w.NotBefore.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	wremedy = "Fix the cause before then"
+	wremedy = "Fix the cause before the integration is disabled."
 	if r := strings.TrimSpace(remedy); r != "" {
-		wremedy += ": " + strings.TrimSuffix(lowerFirst(r), ".") + "."
-	} else {
-		wremedy += "."
+		wremedy = sentence(r) + " Act before the integration is disabled."
 	}
 	message = fmt.Sprintf("The %s integration %s has had %s, %d%% of the policy rule %s: %d. It will be disabled %s. %s %s",
 		o.Destination, o.IntegrationID, what, w.Percent, th.Key, th.DisableAfter, when, lastErrorSentence(next.LastError), wremedy)
@@ -219,13 +217,6 @@ func RecoveredRemedy(rec *Recovery) string {
 		return "No action is needed: the streak's error and warning events are marked actioned."
 	}
 	return "No action is needed to keep it running; review the streak's events and mark them actioned."
-}
-
-func lowerFirst(s string) string {
-	if s != "" && s[0] >= 'A' && s[0] <= 'Z' && (len(s) == 1 || s[1] < 'A' || s[1] > 'Z') {
-		return string(s[0]-'A'+'a') + s[1:]
-	}
-	return s
 }
 
 // endsSentence reports whether text already ends a sentence, so a full stop
