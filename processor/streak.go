@@ -71,7 +71,8 @@ type Recovery struct {
 // in the streak raises one warning, at the highest level it reached. A
 // success ends the streak without re-enabling (only Enable does); one
 // that ends a streak while enabled is a recovery. StreakRunIDs keeps the
-// streak's first min(disableAfter, subjects.MaxStreakRunIDs) run ids.
+// streak's first min(disableAfter, subjects.MaxStreakRunIDs) run ids that
+// fit subjects.MaxStreakRunIDBytes.
 func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64, r *policy.Rules) (subjects.FailureCounter, Transition) {
 	c = cloneCounter(c)
 	c.IntegrationID = o.IntegrationID
@@ -115,7 +116,7 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 	c.FailuresByKind[kind.EventName()]++
 	// A record stored before the limit may hold more: its first are kept.
 	c.StreakRunIDs = c.StreakRunIDs[:min(len(c.StreakRunIDs), subjects.MaxStreakRunIDs)]
-	if len(c.StreakRunIDs) < min(r.DisableAfter, subjects.MaxStreakRunIDs) {
+	if len(c.StreakRunIDs) < min(r.DisableAfter, subjects.MaxStreakRunIDs) && subjects.StreakRunIDsFit(c.StreakRunIDs, o.RunID) {
 		c.StreakRunIDs = append(c.StreakRunIDs, o.RunID)
 	}
 	if c.Disabled {

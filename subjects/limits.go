@@ -1,5 +1,7 @@
 package subjects
 
+import "encoding/json"
+
 // Sizes of what the processor stores and serves. Every byte count is of
 // UTF-8 text as it is held in Go, before JSON escaping; text over its limit
 // is cut on a character boundary and ends in a marker with its original
@@ -54,9 +56,39 @@ const (
 	// the counter record about 40 KiB however high --disable-after is; its
 	// consecutiveFailures still counts every failure.
 	MaxStreakRunIDs = 100
+
+	// MaxStreakRunIDBytes bounds streakRunIds as JSON too (32 KiB), which
+	// 100 plain run ids of 256 bytes fit: run ids whose every character
+	// JSON escapes (<, &, control characters) would otherwise make 100 of
+	// them about 150 KB, over the maximum payload of a server set below
+	// the 1 MiB default.
+	MaxStreakRunIDBytes = 32 << 10
 )
 
 // HeaderOmitted names the header entry that stands for the header values
 // left out of a request or response over MaxHeaderValues; its one value is
 // "N more header values".
 const HeaderOmitted = "[truncated]"
+
+// StreakRunIDsFit reports whether ids, with next appended, is at most
+// MaxStreakRunIDBytes as a JSON array.
+func StreakRunIDsFit(ids []string, next string) bool {
+	n := 2 + jsonStringLen(next)
+	for _, id := range ids {
+		n += 1 + jsonStringLen(id)
+	}
+	return n <= MaxStreakRunIDBytes
+}
+
+// jsonStringLen is the length of s encoded as a JSON string. A run id is
+// almost always plain ASCII, counted without encoding it; anything else is
+// measured by encoding/json itself, whose escaping rules decide.
+func jsonStringLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return len(b)
+		}
+	}
+	return len(s) + 2
+}

@@ -1,6 +1,7 @@
 package subjects_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -218,6 +219,8 @@ func TestKindsAndEventNames(t *testing.T) {
 		"integration.authentication.error",
 		"integration.perform.error",
 		"integration.disabled.error",
+		"integration.disable.warning",
+		"integration.recovered",
 	}
 	names := subjects.EventNames()
 	if len(names) != len(want) || len(subjects.Kinds) != len(want) {
@@ -236,7 +239,7 @@ func TestKindsAndEventNames(t *testing.T) {
 			t.Errorf("KindOf(%q) = %q, %v; want %q", k.EventName(), got, err, k)
 		}
 	}
-	for _, bad := range []string{"", "perform", "integration.perform", "integration.Perform.error", "integration.perform.error ", "integration.unknown.error", "integration.*.error", strings.Repeat("x", 500)} {
+	for _, bad := range []string{"", "perform", "integration.perform", "integration.Perform.error", "integration.perform.error ", "integration.unknown.error", "integration.*.error", "integration.warning.error", "integration.recovered.error", strings.Repeat("x", 500)} {
 		k, err := subjects.KindOf(bad)
 		if err == nil || !errors.Is(err, subjects.ErrBadInput) {
 			t.Errorf("KindOf(%q) = %q, %v; want ErrBadInput", bad, k, err)
@@ -251,5 +254,31 @@ func TestKindsAndEventNames(t *testing.T) {
 		if len(err.Error()) > 400 {
 			t.Errorf("KindOf error is %d bytes: the name is not truncated", len(err.Error()))
 		}
+	}
+}
+
+func TestStreakRunIDsFitBoundsTheJSON(t *testing.T) {
+	plain := strings.Repeat("r", 256)
+	var ids []string
+	for subjects.StreakRunIDsFit(ids, plain) {
+		ids = append(ids, plain)
+	}
+	if len(ids) < subjects.MaxStreakRunIDs {
+		t.Errorf("only %d plain 256-byte run ids fit, want at least %d", len(ids), subjects.MaxStreakRunIDs)
+	}
+	escaped := strings.Repeat("<", 256) // \u003c: 6 bytes each
+	ids = nil
+	for subjects.StreakRunIDsFit(ids, escaped) {
+		ids = append(ids, escaped)
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > subjects.MaxStreakRunIDBytes || len(b)+1+len(`"`+strings.Repeat(`\u003c`, 256)+`"`) <= subjects.MaxStreakRunIDBytes {
+		t.Errorf("%d escaped run ids are %d bytes as JSON, want the most that fit %d", len(ids), len(b), subjects.MaxStreakRunIDBytes)
+	}
+	if !subjects.StreakRunIDsFit(nil, "run-1") {
+		t.Error("a first short run id does not fit")
 	}
 }

@@ -91,7 +91,7 @@ func (m *Model) Apply(o subjects.RunOutcome) {
 	}
 	c.Streak++
 	c.ByKind[k]++
-	if len(c.RunIDs) < min(r.DisableAfter, subjects.MaxStreakRunIDs) {
+	if len(c.RunIDs) < min(r.DisableAfter, subjects.MaxStreakRunIDs) && subjects.StreakRunIDsFit(c.RunIDs, o.RunID) {
 		c.RunIDs = append(c.RunIDs, o.RunID)
 	}
 	if c.Disabled {
