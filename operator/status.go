@@ -86,7 +86,7 @@ func (s *Service) disabled(ctx context.Context) (subjects.DisabledStatus, error)
 		out.Integrations[i] = subjects.DisabledIntegration{
 			IntegrationID: c.IntegrationID, DisabledAt: c.DisabledAt, ConsecutiveFailures: c.ConsecutiveFailures,
 			FailuresByKind: c.FailuresByKind, LastError: processor.Truncate(c.LastError, subjects.MaxStatusErrorBytes),
-			DisabledEventID: c.DisabledEventID,
+			DisabledEventID: c.DisabledEventID, DisabledBy: c.DisabledBy,
 		}
 		if out.Integrations[i].FailuresByKind == nil {
 			out.Integrations[i].FailuresByKind = map[string]int{}

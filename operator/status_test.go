@@ -66,7 +66,7 @@ func TestStatusOverNATSAndHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := subjects.FailureCounter{IntegrationID: "xero-1", ConsecutiveFailures: 2, DisableAfter: 2, Disabled: true, DisabledAt: &at, DisabledEventID: "e-disabled",
+	c := subjects.FailureCounter{IntegrationID: "xero-1", ConsecutiveFailures: 2, DisableAfter: 2, Disabled: true, DisabledAt: &at, DisabledEventID: "e-disabled", DisabledBy: "kinds.authentication.disableAfter",
 		FailuresByKind: map[string]int{subjects.KindAuthentication.EventName(): 2}, LastError: strings.Repeat("token expired ", 40), UpdatedAt: at}
 	if _, err := st.PutCounter(ctx, &c, 0); err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestStatusOverNATSAndHTTP(t *testing.T) {
 		t.Fatalf("disabled %+v", got.Disabled)
 	}
 	d := got.Disabled.Integrations[0]
-	if d.IntegrationID != "xero-1" || d.Destination != "Xero" || d.DisabledAt == nil || !d.DisabledAt.Equal(at) || d.ConsecutiveFailures != 2 ||
+	if d.IntegrationID != "xero-1" || d.Destination != "Xero" || d.DisabledBy != "kinds.authentication.disableAfter" || d.DisabledAt == nil || !d.DisabledAt.Equal(at) || d.ConsecutiveFailures != 2 ||
 		len(d.LastError) > subjects.MaxStatusErrorBytes+3 || !strings.HasPrefix(d.LastError, "token expired") {
 		t.Errorf("disabled integration %+v", d)
 	}

@@ -119,6 +119,9 @@ type DisabledIntegration struct {
 	FailuresByKind      map[string]int `json:"failuresByKind"`
 	LastError           string         `json:"lastError,omitempty"`
 	DisabledEventID     string         `json:"disabledEventId,omitempty"`
+	// DisabledBy is the disable policy's key that fired
+	// (FailureCounter.DisabledBy).
+	DisabledBy string `json:"disabledBy,omitempty"`
 }
 
 // MaxStatusErrorBytes bounds DisabledIntegration.LastError.

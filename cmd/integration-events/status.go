@@ -171,6 +171,9 @@ func printStatus(w io.Writer, st subjects.DeploymentStatus, colour bool) {
 			since = d.DisabledAt.UTC().Format("2006-01-02 15:04")
 		}
 		line := fmt.Sprintf("  %-20s %-10s since %s  %d failures: ", clip(d.IntegrationID, 20), clip(orDash(d.Destination), 10), since, d.ConsecutiveFailures)
+		if d.DisabledBy != "" && d.DisabledBy != "disableAfter" {
+			line = fmt.Sprintf("  %-20s %-10s since %s  %d failures (%s): ", clip(d.IntegrationID, 20), clip(orDash(d.Destination), 10), since, d.ConsecutiveFailures, clip(d.DisabledBy, 40))
+		}
 		fmt.Fprintln(w, line+clip(orDash(d.LastError), max(statusWidth-len(line), 20)))
 	}
 	if more := st.Disabled.Total - min(len(st.Disabled.Integrations), statusDisabledShown); more > 0 {
