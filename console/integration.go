@@ -25,6 +25,7 @@ type integrationView struct {
 	ID          string
 	Destination string
 	Counter     subjects.FailureCounter
+	Policy      *policyView
 	Streak      string
 	Kinds       []legendItem
 	OtherKinds  []kindCount
@@ -57,7 +58,7 @@ func (c *Console) integrationPage(w http.ResponseWriter, r *http.Request, who st
 	if r.URL.Query().Get("enabled") != "" {
 		v.Flash = "Re-enabled: the streak starts again from 0."
 	}
-	counter, err := c.svc.Integration(r.Context(), subjects.IntegrationRequest{IntegrationID: id}, pageBudget)
+	reply, err := c.svc.Integration(r.Context(), subjects.IntegrationRequest{IntegrationID: id}, pageBudget)
 	if errors.Is(err, operator.ErrNotFound) {
 		v.NotFound = true
 		c.render(w, http.StatusNotFound, "integration", v)
@@ -67,15 +68,15 @@ func (c *Console) integrationPage(w http.ResponseWriter, r *http.Request, who st
 		c.fail(w, r, err)
 		return
 	}
+	counter := reply.FailureCounter
 	v.Counter = counter
+	v.Policy = toPolicyView(reply.Policy, counter)
 	v.Streak = fmt.Sprintf("%d / %d", counter.ConsecutiveFailures, counter.DisableAfter)
-	for _, k := range kindList {
-		// A disabled event is not a failure kind: failures are counted by
-		// the kind of event each raised.
-		if k.Name == subjects.KindDisabled.EventName() {
-			continue
-		}
-		v.Kinds = append(v.Kinds, legendItem{Kind: k, Count: counter.FailuresByKind[k.Name]})
+	// Failures are counted by the kind of event each raised: the disabled,
+	// warning and recovered events are no failure kinds.
+	for _, k := range subjects.FailureKinds {
+		ki := kindOf(k.EventName())
+		v.Kinds = append(v.Kinds, legendItem{Kind: ki, Count: counter.FailuresByKind[ki.Name]})
 	}
 	for name, n := range counter.FailuresByKind {
 		if _, known := kinds[name]; !known {

@@ -82,6 +82,8 @@ func init() {
 		subjects.KindAuthentication:        "Authentication",
 		subjects.KindPerform:               "Perform",
 		subjects.KindDisabled:              "Disabled",
+		subjects.KindWarning:               "Disable warning",
+		subjects.KindRecovered:             "Recovered",
 	}
 	for _, k := range subjects.Kinds {
 		ki := kindInfo{Name: k.EventName(), Label: labels[k], Class: "k-" + string(k)}
@@ -114,9 +116,17 @@ type row struct {
 	Note          string
 	FollowUp      link
 	RunID         string
+	// Facts are the streak figures of a warning, recovery or disabled
+	// event: the rule, the level, what is left, the streak's span.
+	Facts []fact
 	// Select shows the row's checkbox: on the events page, where rows can
 	// be marked as actioned.
 	Select bool
+}
+
+// fact is one labelled figure of an event; Key names it for the page.
+type fact struct {
+	Key, Label, Value string
 }
 
 type link struct {
@@ -152,7 +162,43 @@ func toRow(rec subjects.EventRecord) row {
 		fu.RunID = d.RunID
 	}
 	r.FollowUp = followUpLink(fu)
+	r.Facts = streakFacts(rec.EventName, &d)
 	return r
+}
+
+// streakFacts are the figures a warning, recovery or disabled event
+// carries beside its message; nil for an error event.
+func streakFacts(eventName string, d *subjects.EventData) []fact {
+	var out []fact
+	add := func(key, label, value string) { out = append(out, fact{Key: key, Label: label, Value: value}) }
+	at := func(t *time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+	switch eventName {
+	case subjects.KindWarning.EventName():
+		add("percent", "Level", fmt.Sprintf("%d%% of %d", d.Percent, d.DisableAfter))
+		add("rule", "Rule", d.Rule)
+		if d.FailuresUntilDisable != nil {
+			add("failuresUntilDisable", "Failures until disable", fmt.Sprint(*d.FailuresUntilDisable))
+		}
+		if d.DisableNotBefore != nil {
+			add("disableNotBefore", "Not before", at(d.DisableNotBefore))
+		}
+	case subjects.KindRecovered.EventName():
+		add("failedRuns", "Failed runs", fmt.Sprint(d.FailedRuns))
+		if d.FirstFailureAt != nil {
+			add("firstFailureAt", "First failure", at(d.FirstFailureAt))
+		}
+		if d.RecoveredAt != nil {
+			add("recoveredAt", "Recovered", at(d.RecoveredAt))
+		}
+		if d.AutoAction {
+			add("autoAction", "Streak's events", "marked actioned")
+		}
+	case subjects.KindDisabled.EventName():
+		if d.Rule != "" {
+			add("rule", "Rule", fmt.Sprintf("%s: %d", d.Rule, d.DisableAfter))
+		}
+	}
+	return out
 }
 
 func defaultFollowUp(eventName string) string {
@@ -161,14 +207,19 @@ func defaultFollowUp(eventName string) string {
 		return subjects.FollowUpGoToIntegrationRun
 	case subjects.KindMissingAccountMapping.EventName():
 		return subjects.FollowUpCreateExternalMapping
+	case subjects.KindRecovered.EventName():
+		return subjects.FollowUpReviewStreak
 	}
 	return subjects.FollowUpGoToIntegration
 }
 
 // followUpLink is where an event's follow-up leads: its run, the mapping
-// form prefilled, or its integration.
+// form prefilled, the integration's events not actioned (a recovery's
+// review of the streak), or its integration.
 func followUpLink(fu subjects.FollowUp) link {
 	switch fu.Action {
+	case subjects.FollowUpReviewStreak:
+		return link{Label: "Review the streak's events", URL: "/?" + filter{IntegrationID: fu.IntegrationID, Range: "24h"}.query(false).Encode()}
 	case subjects.FollowUpGoToIntegrationRun:
 		return link{Label: "Go to integration run", URL: runURL(fu.IntegrationID, fu.RunID)}
 	case subjects.FollowUpCreateExternalMapping:

@@ -54,9 +54,10 @@ func (c *Client) ActionEvents(ctx context.Context, req subjects.ActionEventsRequ
 	return resp, c.call(ctx, subjects.EndpointEventsAction, req, &resp)
 }
 
-// Integration calls integrations.get.
-func (c *Client) Integration(ctx context.Context, integrationID string) (subjects.FailureCounter, error) {
-	var resp subjects.FailureCounter
+// Integration calls integrations.get: the failure counter and the policy
+// that applies to the integration.
+func (c *Client) Integration(ctx context.Context, integrationID string) (subjects.IntegrationReply, error) {
+	var resp subjects.IntegrationReply
 	return resp, c.call(ctx, subjects.EndpointIntegrationGet, subjects.IntegrationRequest{IntegrationID: integrationID}, &resp)
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/integration-events/integration-events/metrics"
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -33,6 +34,10 @@ type Config struct {
 	// to apply the enable command it stored; past it the reply is a 503.
 	// Default 10s.
 	EnableWait time.Duration
+	// Policy is the disable policy the pipeline applies, which
+	// integrations.get shows for each integration; nil is the default
+	// policy.
+	Policy *policy.Resolved
 }
 
 // DefaultConfig returns the defaults.
@@ -45,6 +50,9 @@ func DefaultConfig() Config {
 func (c *Config) setDefaults() {
 	if c.EnableWait == 0 {
 		c.EnableWait = 10 * time.Second
+	}
+	if c.Policy == nil {
+		c.Policy = policy.MustResolve(policy.Default())
 	}
 }
 
@@ -358,20 +366,38 @@ func checkIntegrationID(id string) error {
 	return nil
 }
 
-// Integration returns an integration's failure counter, fit to budget; 404
-// for an integration that never reported a run.
-func (s *Service) Integration(ctx context.Context, req subjects.IntegrationRequest, budget int) (subjects.FailureCounter, error) {
+// Integration returns an integration's failure counter and the disable
+// policy that applies to it (the rules of its destination, with the
+// distance to each threshold: policy.Rules.Applied), fit to budget
+// (fitIntegrationReply); 404 for an integration that never reported a run.
+func (s *Service) Integration(ctx context.Context, req subjects.IntegrationRequest, budget int) (subjects.IntegrationReply, error) {
 	if err := checkIntegrationID(req.IntegrationID); err != nil {
-		return subjects.FailureCounter{}, err
+		return subjects.IntegrationReply{}, err
 	}
 	c, rev, err := s.st.Counter(ctx, req.IntegrationID)
 	if err != nil {
-		return subjects.FailureCounter{}, err
+		return subjects.IntegrationReply{}, err
 	}
 	if rev == 0 {
-		return subjects.FailureCounter{}, notFound("integration %q has no runs recorded", req.IntegrationID)
+		return subjects.IntegrationReply{}, notFound("integration %q has no runs recorded", req.IntegrationID)
 	}
-	return fitCounterReply(c, budget), nil
+	applied := s.cfg.Policy.For(c.Destination).Applied(c)
+	return fitIntegrationReply(subjects.IntegrationReply{FailureCounter: c, Policy: &applied}, budget), nil
+}
+
+// fitIntegrationReply cuts r's counter (fitCounterReply) to what the
+// policy leaves of budget. The policy is never cut: it is a few hundred
+// bytes, its scope a destination key of the operator's own policy file.
+func fitIntegrationReply(r subjects.IntegrationReply, budget int) subjects.IntegrationReply {
+	if r.Policy != nil {
+		b, err := json.Marshal(r.Policy)
+		if err != nil {
+			return r // the reply's own encoding reports it
+		}
+		budget -= len(b) + len(`,"policy":`)
+	}
+	r.FailureCounter = fitCounterReply(r.FailureCounter, budget)
+	return r
 }
 
 // EnableIntegration stores an enable command, the same one an operator

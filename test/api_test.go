@@ -189,3 +189,70 @@ func TestBadAPIRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		t.Fatalf("events changed: %+v", page.Data)
 	}
 }
+
+// TestIntegrationsGetShowsTheAppliedPolicy: integrations.get, over NATS
+// and over HTTP, answers the counter as before and the policy of the
+// integration's destination from serve's --policy file, with the distance
+// to each threshold.
+func TestIntegrationsGetShowsTheAppliedPolicy(t *testing.T) {
+	s := StartServe(t, t.TempDir(), FreePort(t), "--http-listen", FreePort(t), "--policy", writePolicy(t, testPolicy))
+	nc := Connect(t, s.URL)
+	Publish(t, nc, workload.Failed("pol-a", "v1", subjects.StageValidate, 0))
+	Publish(t, nc, workload.Failed("pol-a", "a1", subjects.StageAuthenticate, 0))
+	stripe := workload.Failed("pol-s", "s1", subjects.StagePerform, 500)
+	stripe.Destination, stripe.FinishedAt = "Stripe", time.Now().Add(-5*time.Minute).UTC().Truncate(time.Second)
+	Publish(t, nc, stripe)
+	WaitCounter(t, nc, "pol-a", Streak(1, false))
+	WaitCounter(t, nc, "pol-s", Streak(1, false))
+	notBefore := stripe.FinishedAt.Add(time.Hour)
+
+	kinds := []subjects.AppliedThreshold{{Rule: "disableAfter", DisableAfter: 4}, {Rule: "kinds.authentication.disableAfter", Kind: subjects.KindAuthentication, DisableAfter: 2}}
+	distance := func(streak, auth int) []subjects.AppliedThreshold {
+		out := slices.Clone(kinds)
+		out[0].Failures, out[0].Remaining = streak, 4-streak
+		out[1].Failures, out[1].Remaining = auth, 2-auth
+		return out
+	}
+	notCounted := []subjects.Kind{subjects.KindValidation}
+	for id, want := range map[string]subjects.AppliedPolicy{
+		// The validation failure does not count; the authentication one
+		// is half of its kind's 2, and warned.
+		"pol-a": {DisableAfter: 4, WarnAt: []int{50}, MinStreakAge: "0s", NotCounted: notCounted, Thresholds: distance(1, 1), WarnedPercent: []int{50}},
+		"pol-s": {Scope: "Stripe", DisableAfter: 4, WarnAt: []int{50}, MinStreakAge: "1h0m0s", NotCounted: notCounted, Thresholds: distance(1, 0), DisableNotBefore: &notBefore},
+	} {
+		stored, _ := Counter(t, nc, id)
+		wantJSON, _ := json.Marshal(want)
+		storedJSON, _ := json.Marshal(stored)
+
+		got, err := API(nc).Integration(t.Context(), id)
+		if err != nil {
+			t.Fatalf("integrations.get %s: %v", id, err)
+		}
+		gotPolicy, _ := json.Marshal(got.Policy)
+		gotCounter, _ := json.Marshal(got.FailureCounter)
+		if string(gotPolicy) != string(wantJSON) || string(gotCounter) != string(storedJSON) {
+			t.Errorf("NATS %s:\n policy %s\n  want  %s\n counter %s\n  want   %s", id, gotPolicy, wantJSON, gotCounter, storedJSON)
+		}
+
+		// Over HTTP the same reply: the counter's fields at the top level,
+		// as before, and the policy beside them.
+		var raw map[string]json.RawMessage
+		if code, msg := httpCall(t, s, "GET", "/api/integrations/"+id, "", nil, &raw); code != 200 {
+			t.Fatalf("GET /api/integrations/%s: %d %s", id, code, msg)
+		}
+		var counter subjects.FailureCounter
+		whole, _ := json.Marshal(raw)
+		if err := json.Unmarshal(whole, &counter); err != nil {
+			t.Fatal(err)
+		}
+		counterJSON, _ := json.Marshal(counter)
+		var policy subjects.AppliedPolicy
+		if err := json.Unmarshal(raw["policy"], &policy); err != nil {
+			t.Fatalf("HTTP %s: policy %s: %v", id, raw["policy"], err)
+		}
+		httpPolicy, _ := json.Marshal(policy)
+		if string(httpPolicy) != string(wantJSON) || string(counterJSON) != string(storedJSON) || raw["integrationId"] == nil || raw["consecutiveFailures"] == nil {
+			t.Errorf("HTTP %s:\n policy %s\n  want  %s\n counter %s\n  want   %s", id, httpPolicy, wantJSON, counterJSON, storedJSON)
+		}
+	}
+}

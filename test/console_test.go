@@ -111,7 +111,9 @@ func TestConsoleEventsFollowUpsActionedLiveAndReenable(t *testing.T) {
 		Publish(t, nc, recent(workload.Failed("c-auth", fmt.Sprintf("a%d", i), subjects.StageAuthenticate, 0), 0))
 	}
 	WaitCounter(t, nc, "c-auth", Streak(3, true))
-	byName := eventsByName(t, s, 7)
+	// Seven errors and a disable, and the warning the second
+	// authentication failure raised (the default warnAt's 50% of 3).
+	byName := eventsByName(t, s, 8)
 	id := func(k subjects.Kind) string { return byName[k.EventName()][0].ID }
 
 	b := StartBrowser(t)
@@ -126,8 +128,8 @@ func TestConsoleEventsFollowUpsActionedLiveAndReenable(t *testing.T) {
 		}
 	}
 	rows := consoleRows(b)
-	if len(rows) != 7 {
-		t.Fatalf("%d rows, want 7: %v", len(rows), rows)
+	if len(rows) != 8 {
+		t.Fatalf("%d rows, want 8: %v", len(rows), rows)
 	}
 	mapping := url.Values{"m3terEntity": {"Account"}, "m3terId": {"acct-m1"}, "externalSystem": {"Salesforce"},
 		"externalTable": {"Account"}, "integrationConfigId": {"c-map"}}
@@ -142,6 +144,7 @@ func TestConsoleEventsFollowUpsActionedLiveAndReenable(t *testing.T) {
 		{subjects.KindMissingAccountMapping, "Missing account mapping", "Create external mapping", "/external-mappings/new?" + mapping.Encode()},
 		{subjects.KindAuthentication, "Authentication", "Go to integration", "/integrations/c-auth"},
 		{subjects.KindDisabled, "Disabled", "Go to integration", "/integrations/c-auth"},
+		{subjects.KindWarning, "Disable warning", "Go to integration", "/integrations/c-auth"},
 	} {
 		for _, rec := range byName[c.kind.EventName()] {
 			r, ok := rows[rec.ID]
@@ -188,8 +191,8 @@ func TestConsoleEventsFollowUpsActionedLiveAndReenable(t *testing.T) {
 	b.Screenshot("console-confirm", 1440, 900)
 	b.Do(chromedp.Click(chromedp.CSS(`#confirm-actioned button[type=submit]`)))
 	waitFor(t, b, "the actioned rows gone", `!!document.querySelector('.flash') && !document.querySelector('`+sel(picked[0])+`') && !document.querySelector('`+sel(picked[1])+`')`)
-	if n := len(consoleRows(b)); n != 6 {
-		t.Errorf("%d rows after actioning 2 of 8", n)
+	if n := len(consoleRows(b)); n != 7 {
+		t.Errorf("%d rows after actioning 2 of 9", n)
 	}
 	for _, p := range picked {
 		if rec := eventRecord(t, s, p); rec.DtActioned == nil || rec.ActionedBy != "local" {

@@ -188,10 +188,10 @@ func integrationsCmd() *cobra.Command {
 	cf.add(cmd)
 	show := &cobra.Command{
 		Use:   "show ID",
-		Short: "Show an integration's failure counter.",
+		Short: "Show an integration's failure counter and the disable policy that applies to it.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var rec subjects.FailureCounter
+			var rec subjects.IntegrationReply
 			err := cf.call(subjects.EndpointIntegrationGet, func(ctx context.Context, c *operator.Client) (err error) {
 				rec, err = c.Integration(ctx, args[0])
 				return err

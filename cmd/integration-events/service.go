@@ -152,7 +152,10 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.close()
 		return nil, err
 	}
-	ops, err := operator.New(operator.DefaultConfig(), s.st, log)
+	// The API shows each integration the policy the pipeline applies.
+	opsCfg := operator.DefaultConfig()
+	opsCfg.Policy = cfg.Pipeline.Policy
+	ops, err := operator.New(opsCfg, s.st, log)
 	if err == nil {
 		ops.SetMetrics(m)
 		// Actions a crash left half done are completed at start and then
