@@ -162,6 +162,9 @@ func (r *Recovery) decode(m store.Msg) (recovered, error) {
 	case ev.Data.IntegrationID != subjectID:
 		return ev, fmt.Errorf("integrationId %q is not the subject's %q", truncate(ev.Data.IntegrationID, 140), subjectID)
 	}
+	if err := subjects.ValidateIntegrationID(subjectID); err != nil {
+		return ev, err
+	}
 	return ev, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/integration-events/integration-events/subjects"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -20,9 +21,13 @@ import (
 // taken as whole only once a read returns the stored event just above it,
 // so a lagging answer is read again rather than taken for the end; when
 // that event has aged out meanwhile, so has all below it and the walk ends.
-// fn's error is returned as it is.
+// fn's error is returned as it is; an integrationID that is no valid id is
+// an error wrapping subjects.ErrBadIntegrationID.
 func (s *Store) EventsBefore(ctx context.Context, integrationID string, before uint64, fn func(Msg) (bool, error)) error {
-	if before <= 1 || !validKey(integrationID) {
+	if err := subjects.ValidateIntegrationID(integrationID); err != nil {
+		return fmt.Errorf("events before %d: %w", before, err)
+	}
+	if before <= 1 {
 		return nil
 	}
 	filter := s.subj.EventFilter("", integrationID)
