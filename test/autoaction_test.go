@@ -147,27 +147,30 @@ func waitRecoveriesHandled(t *testing.T, nc *nats.Conn) {
 	})
 }
 
-// checkAutoActioned fails t unless exactly the events streak are actioned,
-// each by subjects.ActionedByRecovery with one acknowledgement, and others
-// are not and have none. It returns the records of streak.
-func checkAutoActioned(t *testing.T, nc *nats.Conn, run autoActionRun) []subjects.EventRecord {
+// checkAutoActioned fails t unless exactly the events of each run's streak
+// are actioned, each by subjects.ActionedByRecovery with one
+// acknowledgement, and the others are not and have none, nor has any
+// other event. It returns the records of the streaks' events.
+func checkAutoActioned(t *testing.T, nc *nats.Conn, runs ...autoActionRun) []subjects.EventRecord {
 	t.Helper()
 	api := API(nc)
 	var actioned []subjects.EventRecord
-	for _, id := range slices.Concat(run.streak, run.others) {
-		rec, err := api.Event(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := slices.Contains(run.streak, id)
-		if (rec.DtActioned != nil) != want {
-			t.Errorf("event %s (%s) actioned: %t, want %t", id, rec.EventName, rec.DtActioned != nil, want)
-		}
-		if rec.DtActioned != nil {
-			if rec.ActionedBy != subjects.ActionedByRecovery || !strings.Contains(rec.Note, "r5") {
-				t.Errorf("event %s actioned by %q with note %q, want %s and the recovering run", id, rec.ActionedBy, rec.Note, subjects.ActionedByRecovery)
+	for _, run := range runs {
+		for _, id := range slices.Concat(run.streak, run.others) {
+			rec, err := api.Event(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
 			}
-			actioned = append(actioned, rec)
+			want := slices.Contains(run.streak, id)
+			if (rec.DtActioned != nil) != want {
+				t.Errorf("event %s (%s of %s) actioned: %t, want %t", id, rec.EventName, rec.IntegrationID, rec.DtActioned != nil, want)
+			}
+			if rec.DtActioned != nil {
+				if rec.ActionedBy != subjects.ActionedByRecovery || !strings.Contains(rec.Note, run.recovered.Data.RunID) {
+					t.Errorf("event %s actioned by %q with note %q, want %s and the recovering run", id, rec.ActionedBy, rec.Note, subjects.ActionedByRecovery)
+				}
+				actioned = append(actioned, rec)
+			}
 		}
 	}
 	CheckOneAckEach(t, nc, actioned)
@@ -275,4 +278,66 @@ func TestAutoActionSurvivesACrash(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestAutoActionReplicas runs two serve replicas on a 3-node cluster
+// (streams of 3 replicas, whose followers may answer the walk's direct
+// gets) and ends a streak on each of 16 integrations: the replicas share
+// the recovered events, and every streak's counted failures and warning
+// are actioned with one acknowledgement each, nothing else.
+func TestAutoActionReplicas(t *testing.T) {
+	const integrations = 16
+	c := StartCluster(t, 3)
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--policy", writeAutoActionPolicy(t, true)}
+	a := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
+	b := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
+	nc := Connect(t, c.URLs())
+	for i := range integrations {
+		id := fmt.Sprintf("auto-rep-%02d", i)
+		for j, stage := range []subjects.Stage{subjects.StagePerform, subjects.StageValidate, subjects.StagePerform, subjects.StagePerform} {
+			Publish(t, nc, workload.Failed(id, fmt.Sprintf("%s-f%d", id, j), stage, 500))
+		}
+		Publish(t, nc, workload.Succeeded(id, id+"-ok"))
+	}
+	runs := map[string]*autoActionRun{}
+	CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
+		clear(runs)
+		evs := StoredEvents(t, nc)
+		for _, e := range evs {
+			r := runs[e.Data.IntegrationID]
+			if r == nil {
+				r = &autoActionRun{}
+				runs[e.Data.IntegrationID] = r
+			}
+			switch {
+			case e.Type == subjects.KindRecovered.EventName():
+				r.recovered = e
+				r.others = append(r.others, e.ID)
+			case e.Data.NotCounted:
+				r.others = append(r.others, e.ID)
+			default:
+				r.streak = append(r.streak, e.ID)
+			}
+		}
+		// Three counted failures, the warning of the third, the uncounted
+		// one and the recovery.
+		if want := integrations * 6; len(evs) != want {
+			return fmt.Errorf("%d of %d events stored", len(evs), want)
+		}
+		return nil
+	})
+	waitRecoveriesHandled(t, nc)
+	var all []autoActionRun
+	for id, r := range runs {
+		if len(r.streak) != 4 || !r.recovered.Data.AutoAction {
+			t.Fatalf("%s: %d events of the streak, recovery %+v", id, len(r.streak), r.recovered.Data)
+		}
+		all = append(all, *r)
+	}
+	checkAutoActioned(t, nc, all...)
+	handled := func(s *Serve) int { return strings.Count(s.Output(), "streak auto-actioned on recovery") }
+	if n := handled(a) + handled(b); n < integrations {
+		t.Fatalf("%d streaks auto-actioned, want %d", n, integrations)
+	}
+	t.Logf("recovered events handled: replica a %d, replica b %d", handled(a), handled(b))
 }
