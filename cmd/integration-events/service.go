@@ -12,6 +12,7 @@ import (
 	"github.com/integration-events/integration-events/natsserver"
 	"github.com/integration-events/integration-events/operator"
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/recovery"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
@@ -77,6 +78,10 @@ type service struct {
 	// stopOutbox ends the outbox completer; outboxDone is closed after.
 	stopOutbox context.CancelFunc
 	outboxDone chan struct{}
+	// stopRecovery ends the auto-actioning of recovered streaks;
+	// recoveryDone is closed after.
+	stopRecovery context.CancelFunc
+	recoveryDone chan struct{}
 	// ClientURL is where clients reach the NATS server, with any user and
 	// password in --nats-url redacted: it is logged.
 	ClientURL string
@@ -152,6 +157,17 @@ func startService(ctx context.Context, cfg serviceConfig, log *zap.Logger) (*ser
 		s.close()
 		return nil, err
 	}
+	// Every replica consumes the recovered events: the durable consumer
+	// shares them out (recovery.Recovery).
+	rec, err := recovery.New(recovery.Config{}, s.st, log)
+	if err != nil {
+		s.Stop(ctx)
+		return nil, err
+	}
+	rec.SetMetrics(m)
+	rctx, cancelRec := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopRecovery, s.recoveryDone = cancelRec, make(chan struct{})
+	go func() { defer close(s.recoveryDone); _ = rec.Run(rctx) }()
 	// The API shows each integration the policy the pipeline applies.
 	opsCfg := operator.DefaultConfig()
 	opsCfg.Policy = cfg.Pipeline.Policy
@@ -200,6 +216,10 @@ func (s *service) Stop(ctx context.Context) {
 	if s.stopOutbox != nil {
 		s.stopOutbox()
 		<-s.outboxDone
+	}
+	if s.stopRecovery != nil {
+		s.stopRecovery()
+		<-s.recoveryDone
 	}
 	if s.pipeline != nil {
 		s.pipeline.Stop(ctx)
