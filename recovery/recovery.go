@@ -158,21 +158,14 @@ func (r *Recovery) decode(m store.Msg) (recovered, error) {
 	case ev.ID == "":
 		return ev, errors.New("CloudEvent has no id")
 	case ev.Type != subjects.KindRecovered.EventName():
-		return ev, fmt.Errorf("CloudEvent type %q is not %s", truncate(ev.Type, 60), subjects.KindRecovered.EventName())
+		return ev, fmt.Errorf("CloudEvent type %q is not %s", processor.Truncate(ev.Type, 60), subjects.KindRecovered.EventName())
 	case ev.Data.IntegrationID != subjectID:
-		return ev, fmt.Errorf("integrationId %q is not the subject's %q", truncate(ev.Data.IntegrationID, 140), subjectID)
+		return ev, fmt.Errorf("integrationId %q is not the subject's %q", processor.Truncate(ev.Data.IntegrationID, 140), subjectID)
 	}
 	if err := subjects.ValidateIntegrationID(subjectID); err != nil {
 		return ev, err
 	}
 	return ev, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // streakStats is what actionStreak did.
