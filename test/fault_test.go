@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -59,7 +60,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 	for _, o := range w.Outcomes {
 		Publish(t, nc, o)
 	}
-	model := w.Model(50)
+	model := w.Model(policy.After(50))
 	stuck := subjects.PartitionOf(poison, store.DefaultPartitions)
 	var elsewhere []string
 	for _, id := range model.Integrations() {
