@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -108,10 +109,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 	for _, o := range outcomes {
 		Publish(t, nc, o)
 	}
-	model := workload.NewModel(pol)
-	for _, o := range append([]subjects.RunOutcome{p1, p2, p3}, outcomes...) {
-		model.Apply(o)
-	}
+	model := workload.Workload{Outcomes: append([]subjects.RunOutcome{p1, p2, p3}, outcomes...)}.Model(pol)
 	stuck := subjects.PartitionOf(poison, store.DefaultPartitions)
 	var elsewhere []string
 	for _, id := range model.Integrations() {
@@ -162,6 +160,12 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 		t.Fatalf("%d dead letters for a fault that is not the input's", got)
 	}
 	checkPolicyExercised(t, nc, pol)
+	// minStreakAge held some disable back: without it the model differs.
+	_, noAge := WritePolicy(t, strings.Replace(faultPolicy, "minStreakAge: 2m", "minStreakAge: 0s", 1))
+	without := workload.Workload{Outcomes: append([]subjects.RunOutcome{p1, p2, p3}, outcomes...)}.Model(noAge)
+	if maps.Equal(without.Disables, model.Disables) {
+		t.Error("minStreakAge holds no disable back in this workload: it no longer exercises the policy")
+	}
 }
 
 // checkPolicyExercised fails unless the stored events show that every rule
@@ -253,11 +257,7 @@ func TestUndeliveredMessagesAreDeadLettered(t *testing.T) {
 	if n := storedEventsOf(t, nc, queued); n != 3 {
 		t.Fatalf("%s has %d events, want 3", queued, n)
 	}
-	model := workload.NewModel(pol)
-	for _, o := range published {
-		model.Apply(o)
-	}
-	checkModel(t, nc, model)
+	checkModel(t, nc, workload.Workload{Outcomes: published}.Model(pol))
 	// Counted as such, once each, though applied later too.
 	m := Scrape(t, s.HTTP, "")
 	if v, _ := m.Value("integration_events_deadletter_total", "reason", "max_deliveries"); v != 3 || m.Sum("integration_events_deadletter_total") != 3 {
