@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
@@ -91,7 +92,7 @@ func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 	c.Restart(1)
 	t.Logf("node 2 back after %d outcomes", r.Sent())
 	r.Wait()
-	checkModel(t, nc, w.Model(disableAfter))
+	checkModel(t, nc, w.Model(policy.After(disableAfter)))
 	if err := s.Terminate(30 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("SIGTERM: %v\n%s", err, s.Output())
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/operator"
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -24,7 +25,7 @@ import (
 // enables alike, into a fresh model: the order the processor must follow.
 func modelFromStream(t *testing.T, nc *nats.Conn, disableAfter int) (*workload.Model, int) {
 	t.Helper()
-	m := workload.NewModel(disableAfter)
+	m := workload.NewModel(policy.After(disableAfter))
 	sub := subjects.Default()
 	enables := 0
 	for _, msg := range Stored(t, nc, store.StreamRuns) {

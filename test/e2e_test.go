@@ -77,14 +77,16 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 	if n := len(disables.all()); n != 0 {
 		t.Fatalf("%d disable commands after 19 failures", n)
 	}
-	events.waitCount(t, 19)
+	// The default policy warns at 50, 75 and 90% of 20: after the 10th,
+	// 15th and 18th failure's own event.
+	checkWarnings(t, events.waitCount(t, 19+3), id, map[int]int{10: 50, 15: 75, 18: 90})
 
 	Publish(t, nc, workload.Failed(id, "r20", subjects.StageValidate, 0))
 	c := WaitCounter(t, nc, id, Streak(20, true))
-	got := events.waitCount(t, 21)
-	disabled := DecodeEvent(t, got[20])
+	got := events.waitCount(t, 22+2)
+	disabled := DecodeEvent(t, got[23])
 	if disabled.Type != "integration.disabled.error" || disabled.Subject != "integrations.events.disabled."+id {
-		t.Fatalf("21st event is %s on %s", disabled.Type, disabled.Subject)
+		t.Fatalf("24th event is %s on %s", disabled.Type, disabled.Subject)
 	}
 	if d := disabled.Data; d.ConsecutiveFailures != 20 || d.DisableAfter != 20 || len(d.StreakRunIDs) != 20 ||
 		d.FailuresByKind["integration.perform.error"] != 19 || d.FailuresByKind["integration.validation.error"] != 1 ||
@@ -100,20 +102,28 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 		t.Fatalf("disable command %+v does not match disabled event %s", cmd, disabled.ID)
 	}
 
-	// Failures while disabled still raise their events and count, but never a second disable.
+	// Failures while disabled still raise their events and count, but never
+	// a second disable nor a warning.
 	for i := 21; i <= 45; i++ {
 		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StagePerform, 503))
 	}
 	WaitCounter(t, nc, id, Streak(45, true))
-	events.waitCount(t, 21+25)
-	// A success (a run that started before the disable) resets the streak but stays disabled.
+	events.waitCount(t, 24+25)
+	// A success (a run that started before the disable) resets the streak
+	// but stays disabled, and is no recovery: no event.
 	Publish(t, nc, workload.Succeeded(id, "ok1"))
 	WaitCounter(t, nc, id, Streak(0, true))
 	for i := 46; i <= 66; i++ {
 		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StageAuthenticate, 0))
 	}
 	WaitCounter(t, nc, id, Streak(21, true))
-	events.waitCount(t, 46+21)
+	episode0 := events.waitCount(t, 49+21)
+	if n := countTypes(episode0)[subjects.KindWarning.EventName()]; n != 3 {
+		t.Fatalf("%d warnings in episode 0, want the 3 before the disable", n)
+	}
+	if n := countTypes(episode0)[subjects.KindRecovered.EventName()]; n != 0 {
+		t.Fatalf("%d recoveries: a success while disabled is none", n)
+	}
 	if n := len(disables.all()); n != 1 {
 		t.Fatalf("%d disable commands in one episode, want 1", n)
 	}
@@ -130,6 +140,9 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 		Publish(t, nc, workload.Failed(id, fmt.Sprintf("r%d", i), subjects.StageMap, 0))
 	}
 	WaitCounter(t, nc, id, Streak(20, true))
+	// The new episode's streak warns again, at the same failures.
+	all := events.waitCount(t, 70+20+3+1)
+	checkWarnings(t, all[70:], id, map[int]int{10: 50, 15: 75, 18: 90})
 	cmds = disables.waitCount(t, 2)
 	var cmd2 subjects.DisableCommand
 	_ = json.Unmarshal(cmds[1].Data, &cmd2)
@@ -138,8 +151,48 @@ func TestStreakDisablesOnceAndEnableOpensNewEpisode(t *testing.T) {
 	}
 	// The stream holds exactly what the subscriber saw: no duplicates.
 	stored := StoredEvents(t, nc)
-	if len(stored) != 67+21 {
-		t.Fatalf("%d events stored, want %d", len(stored), 67+21)
+	if len(stored) != 94 {
+		t.Fatalf("%d events stored, want %d", len(stored), 94)
+	}
+}
+
+// countTypes counts msgs, CloudEvents, by type.
+func countTypes(msgs []*nats.Msg) map[string]int {
+	n := map[string]int{}
+	for _, m := range msgs {
+		var e struct{ Type string }
+		_ = json.Unmarshal(m.Data, &e)
+		n[e.Type]++
+	}
+	return n
+}
+
+// checkWarnings checks msgs, the events of one streak of integration id in
+// the order published, for the warnings at: the failure (its 1-based place
+// among the streak's failure events) that raises each, and its percent. A
+// warning must follow its failure's own event, and there must be no other.
+func checkWarnings(t *testing.T, msgs []*nats.Msg, id string, at map[int]int) {
+	t.Helper()
+	failures, warned := 0, 0
+	for i, m := range msgs {
+		e := DecodeEvent(t, m)
+		if e.Type != subjects.KindWarning.EventName() {
+			if e.Type != subjects.KindDisabled.EventName() {
+				failures++
+			}
+			continue
+		}
+		warned++
+		want, ok := at[failures]
+		if !ok || i == 0 || e.Data.Percent != want || e.Subject != "integrations.events.warning."+id || e.Data.ConsecutiveFailures != failures {
+			t.Fatalf("warning %s at %d%% on %s after failure %d (streak %d), want one only after failures %v", e.ID, e.Data.Percent, e.Subject, failures, e.Data.ConsecutiveFailures, at)
+		}
+		if prev := DecodeEvent(t, msgs[i-1]); prev.Data.RunID != e.Data.RunID {
+			t.Fatalf("warning of run %s follows the event of run %s", e.Data.RunID, prev.Data.RunID)
+		}
+	}
+	if warned != len(at) {
+		t.Fatalf("%d warnings, want %d (after failures %v)", warned, len(at), at)
 	}
 }
 
@@ -314,7 +367,13 @@ func TestResentRunIsCountedOnceAcrossRestart(t *testing.T) {
 	if c.LastRunID != "r6" {
 		t.Fatalf("last run %s", c.LastRunID)
 	}
-	if got := len(StoredEvents(t, nc)); got != 5 {
-		t.Fatalf("%d events stored, want 5 (r1 r2 r4 r5 r6)", got)
+	// ok3 ended a streak of two while enabled: one recovery, not repeated
+	// by its resends.
+	stored := StoredEvents(t, nc)
+	if len(stored) != 6 {
+		t.Fatalf("%d events stored, want 6 (r1 r2, ok3's recovery, r4 r5 r6)", len(stored))
+	}
+	if rec := stored[2]; rec.Type != subjects.KindRecovered.EventName() || rec.ID != processor.RecoveredEventID(id, "ok3").String() || rec.Data.FailedRuns != 2 {
+		t.Fatalf("third event is %s %s (failedRuns %d), want ok3's recovery of 2 failed runs", rec.Type, rec.ID, rec.Data.FailedRuns)
 	}
 }

@@ -79,9 +79,11 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 		}
 		return nil
 	})
+	// Per integration: two failures, the warning at 50% of 2 (the first)
+	// and the disable.
 	CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
-		if n := len(Stored(t, nc, store.StreamEvents)); n != 3*len(fieldLeaks) {
-			return fmt.Errorf("%d events stored, want %d", n, 3*len(fieldLeaks))
+		if n := len(Stored(t, nc, store.StreamEvents)); n != 4*len(fieldLeaks) {
+			return fmt.Errorf("%d events stored, want %d", n, 4*len(fieldLeaks))
 		}
 		return nil
 	})
@@ -110,7 +112,7 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 	list := request(subjects.EndpointEventsList, map[string]any{"includeActioned": true, "pageSize": 100})
 	outputs["events.list"] = list
 	var page subjects.ListEventsResponse
-	if err := json.Unmarshal([]byte(list), &page); err != nil || len(page.Data) != 3*len(fieldLeaks) {
+	if err := json.Unmarshal([]byte(list), &page); err != nil || len(page.Data) != 4*len(fieldLeaks) {
 		t.Fatalf("events.list: %v: %d records", err, len(page.Data))
 	}
 	for _, rec := range page.Data {
@@ -146,10 +148,11 @@ func TestFieldCredentialsReachNoOutput(t *testing.T) {
 	checkOutcomeLines(t, s.Output(), append(slices.Collect(maps.Keys(fieldLeaks)), "leak-bad"))
 	checkAppliedLines(t, s.Output(), fieldLeaks, 2)
 
-	// Each credential became the marker, where it was.
+	// Each credential became the marker, where it was: in each run's
+	// failure event (its warning and the disable share its run id).
 	events := map[string]subjects.EventData{}
 	for _, e := range StoredEvents(t, nc) {
-		if e.Type != "integration.disabled.error" {
+		if e.Type != subjects.KindDisabled.EventName() && e.Type != subjects.KindWarning.EventName() {
 			events[e.Data.RunID] = e.Data
 		}
 	}
@@ -237,10 +240,11 @@ func TestAFutureFinishedAtIsDatedWhenReceived(t *testing.T) {
 			t.Errorf("%s %v, want the receive time, between %v and %v", what, at, before, after)
 		}
 	}
+	// r0, its warning (50% of 2), r1 and the disable.
 	var events []Event
 	CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
-		if events = StoredEvents(t, nc); len(events) != 3 {
-			return fmt.Errorf("%d events stored, want 3", len(events))
+		if events = StoredEvents(t, nc); len(events) != 4 {
+			return fmt.Errorf("%d events stored, want 4", len(events))
 		}
 		return nil
 	})
@@ -255,6 +259,14 @@ func TestAFutureFinishedAtIsDatedWhenReceived(t *testing.T) {
 		if e.Type == "integration.disabled.error" {
 			if want := "since " + c.FirstFailureAt.Format("2006-01-02 15:04:05 UTC"); !strings.Contains(e.Data.Message, want) {
 				t.Errorf("disabled message %q lacks %q", e.Data.Message, want)
+			}
+			continue
+		}
+		// A warning, like the disable, summarises the streak, dated when
+		// received.
+		if e.Type == "integration.disable.warning" {
+			if f := e.Data.FirstFailureAt; f == nil || !f.Equal(*c.FirstFailureAt) {
+				t.Errorf("warning firstFailureAt %v, want the receive time %v", f, c.FirstFailureAt)
 			}
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,7 +41,7 @@ func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 		t.Fatal("burst not acknowledged")
 	}
 	s := StartServe(t, t.TempDir(), "127.0.0.1:0", append(flags, "--http-listen", FreePort(t))...)
-	checkModel(t, nc, w.Model(disableAfter))
+	checkModel(t, nc, w.Model(policy.After(disableAfter)))
 
 	// Each outcome is counted once: redeliveries and resends are not.
 	runs := map[[2]string]bool{}

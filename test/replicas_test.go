@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -76,7 +77,7 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 11, Integrations: 200, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
 	nc, js := r.NC, r.JS
-	model := w.Model(disableAfter)
+	model := w.Model(policy.After(disableAfter))
 
 	// Kill a: its partitions must be processed again by b within 10 s.
 	r.WaitSent(800)
@@ -141,7 +142,7 @@ func TestReplicasCrashRepeatedly(t *testing.T) {
 		replicas[i] = start()
 	}
 	r.Wait()
-	checkModel(t, r.NC, w.Model(disableAfter))
+	checkModel(t, r.NC, w.Model(policy.After(disableAfter)))
 	waitSplit(t, store.DefaultPartitions, replicas...)
 	t.Logf("%d outcomes, %d SIGKILLs of replicas under load: state equals the model", len(w.Outcomes), kills)
 }
@@ -159,7 +160,7 @@ func TestStalledReplicaIsFailedOver(t *testing.T) {
 	waitSplit(t, partitions, a, b)
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 31, Integrations: 200, Outcomes: 4000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
-	model := w.Model(disableAfter)
+	model := w.Model(policy.After(disableAfter))
 
 	r.WaitSent(1000)
 	frozen := sortedKeys(a.Partitions())[0]

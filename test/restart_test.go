@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/workload"
 )
@@ -15,7 +16,7 @@ import (
 func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	const disableAfter = 5
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 42, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
-	model := w.Model(disableAfter)
+	model := w.Model(policy.After(disableAfter))
 	dir, listen := t.TempDir(), FreePort(t)
 	flags := []string{"--disable-after", fmt.Sprint(disableAfter)}
 	s := StartServe(t, dir, listen, flags...)

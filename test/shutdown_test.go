@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/natsserver"
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -84,7 +85,7 @@ func TestSIGTERMUnderLoadFinishesInFlightAndExitsClean(t *testing.T) {
 	const disableAfter = 5
 	const drain = 10 * time.Second
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 1207, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
-	model := w.Model(disableAfter)
+	model := w.Model(policy.After(disableAfter))
 	dir, listen := t.TempDir(), FreePort(t)
 	flags := []string{"--disable-after", fmt.Sprint(disableAfter), "--drain-timeout", drain.String(), "--log-level", "debug"}
 	s := StartServe(t, dir, listen, flags...)

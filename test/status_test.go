@@ -35,11 +35,11 @@ func TestStatusSummarisesTheDeployment(t *testing.T) {
 	nc := Connect(t, s.URL)
 	outcomes := []subjects.RunOutcome{
 		workload.Failed("st-auth", "a1", subjects.StageAuthenticate, 0),
-		workload.Failed("st-auth", "a2", subjects.StageAuthenticate, 0),
+		workload.Failed("st-auth", "a2", subjects.StageAuthenticate, 0), // warns: 50% of 3
 		workload.Failed("st-auth", "a3", subjects.StageAuthenticate, 0), // disables it
 		workload.Failed("st-val", "v1", subjects.StageValidate, 0),
 		workload.Failed("st-map", "m1", subjects.StageMap, 0),
-		workload.Failed("st-map", "m2", subjects.StageMap, 0),
+		workload.Failed("st-map", "m2", subjects.StageMap, 0), // warns
 		workload.Failed("st-perf", "p1", subjects.StagePerform, 500),
 		workload.Succeeded("st-ok", "ok1"),
 	}
@@ -94,12 +94,12 @@ func TestStatusSummarisesTheDeployment(t *testing.T) {
 		messages[x.Name] = x.Messages
 	}
 	wantMessages := map[string]uint64{
-		"INTEGRATION_RUNS":   8, // the outcomes
-		"INTEGRATION_EVENTS": 9, // 3 authentication, 1 disabled, 1 validation, 2 missing mapping, 1 perform, 1 actioned acknowledgement
+		"INTEGRATION_RUNS":   8,  // the outcomes
+		"INTEGRATION_EVENTS": 11, // 3 authentication, 2 warnings, 1 disabled, 1 validation, 2 missing mapping, 1 perform, 1 actioned acknowledgement
 		// the disable command
 		"INTEGRATION_COMMANDS": 1, "INTEGRATION_DEADLETTER": 0, "INTEGRATION_ADVISORIES": 0,
 		// one index entry per event (history 1), one key per run
-		"integration_events": 8, "integration_processors": 1, "external_mappings": 0,
+		"integration_events": 10, "integration_processors": 1, "external_mappings": 0,
 		// the purge marker the one action's outbox entry leaves for a minute
 		"integration_actioned_outbox": 1,
 	}
@@ -153,10 +153,11 @@ func TestStatusSummarisesTheDeployment(t *testing.T) {
 	wantLeft := map[string]uint64{
 		subjects.KindAuthentication.EventName(): 3, subjects.KindDisabled.EventName(): 1, subjects.KindValidation.EventName(): 1,
 		subjects.KindMissingAccountMapping.EventName(): 2, subjects.KindPerform.EventName(): 0,
+		subjects.KindWarning.EventName(): 2, subjects.KindRecovered.EventName(): 0,
 	}
-	if !maps.Equal(na.ByEventName, wantLeft) || na.Total != 7 || !na.Exact || na.ActionedRead != 1 || na.ActionedTotal != 1 ||
-		na.Stored[subjects.KindPerform.EventName()] != 1 {
-		t.Errorf("not actioned: %+v, want by name %v, 7 in all, exact", na, wantLeft)
+	if !maps.Equal(na.ByEventName, wantLeft) || na.Total != 9 || !na.Exact || na.ActionedRead != 1 || na.ActionedTotal != 1 ||
+		na.Stored[subjects.KindPerform.EventName()] != 1 || na.Stored[subjects.KindWarning.EventName()] != 2 {
+		t.Errorf("not actioned: %+v, want by name %v, 9 in all, exact", na, wantLeft)
 	}
 
 	// The text shows the same numbers, on one screen, without colour codes
@@ -170,14 +171,15 @@ func TestStatusSummarisesTheDeployment(t *testing.T) {
 	for _, want := range []string{
 		`(?m)^Server +` + regexp.QuoteMeta(s.URL) + ` .* rtt [0-9.]+ms$`,
 		`(?m)^INTEGRATION_RUNS +8 +[0-9.]+ K?i?B +integration_failures +[5-8] +[0-9.]+ K?i?B$`,
-		`(?m)^INTEGRATION_EVENTS +9 `,
+		`(?m)^INTEGRATION_EVENTS +11 `,
 		`(?m)^  pending( +0){8}$`,
 		`(?m)^  ack pending( +0){8}$`,
 		`(?m)^  replica( +a){8}$`,
 		`(?m)^Replicas \(1\) +a ` + rep.ID[:8] + `  partitions 0-7  heartbeat `,
 		`(?m)^Disabled \(1\)$`,
 		`(?m)^  st-auth +Salesforce +since 2026-11-25 12:00  3 failures: authenticate failed for a3`,
-		`(?m)^Not actioned  7 \(exact\)$`,
+		`(?m)^Not actioned  9 \(exact\)$`,
+		`(?m)^  integration\.disable\.warning +2 of 2 stored$`,
 		`(?m)^  integration\.authentication\.error +3 of 3 stored$`,
 		`(?m)^  integration\.perform\.error +0 of 1 stored$`,
 	} {

@@ -18,12 +18,19 @@ import (
 func benchCmd() *cobra.Command {
 	cfg := bench.DefaultConfig()
 	var jsonFile, cpuProfile, memProfile, logLevel string
+	var pol policyFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the processor against raw JetStream on an embedded server, and check it applied every outcome exactly once.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := config.Apply(cmd.Flags(), nil, allFlags(cmd), fault.Env); err != nil {
+				return err
+			}
+			// The processor runs, and the verification's model replays,
+			// under the same policy.
+			var err error
+			if cfg.Pipeline.Policy, err = pol.resolve(cmd.Flags()); err != nil {
 				return err
 			}
 			var level zapcore.Level
@@ -92,6 +99,7 @@ func benchCmd() *cobra.Command {
 	f.IntVar(&cfg.Rate, "rate", cfg.Rate, "offered load of the latency phase, outcomes per second")
 	f.DurationVar(&cfg.LatencyFor, "latency-for", cfg.LatencyFor, "how long the latency phase offers its load")
 	f.IntVar(&cfg.EventsStored, "events-stored", cfg.EventsStored, "events stored before timing the queries")
+	pol.add(f)
 	f.IntVar(&cfg.Pipeline.Batch, "batch", processor.DefaultBatch, "most deliveries of one partition applied together")
 	f.StringVar(&cfg.NATSURL, "nats-url", "", "run on this NATS server (JetStream enabled, nothing else on it) instead of an embedded one")
 	f.BoolVar(&cfg.LoopbackTCP, "loopback-tcp", false, "connect over loopback TCP instead of in-process, as serve does")
