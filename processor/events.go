@@ -135,7 +135,7 @@ func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {
 // remedy is that failure's.
 func warningEvent(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Warning, remedy string) Emit {
 	episode := next.Episode
-	until := w.Threshold.DisableAfter - w.Failures
+	until := w.Until()
 	message, wremedy := WarningMessage(next, o, w, remedy)
 	return Emit{
 		ID:   WarningEventID(o.IntegrationID, episode, next.StreakRunIDs[0], w.Percent).String(),

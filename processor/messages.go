@@ -175,20 +175,17 @@ func lastErrorSentence(lastError string) string {
 
 // WarningMessage is the text of warning w, raised by failure o on the
 // counter next, whose own remedy is remedy: the integration, what is
-// failing, how far the disable is, and what to do before it. It returns
-// the message and the warning's remedy, which the message ends with.
+// failing, the level, how far the disable is and by which rule, and what
+// to do before it. It returns the message and the warning's remedy, which
+// the message ends with.
 func WarningMessage(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Warning, remedy string) (message, wremedy string) {
 	th := w.Threshold
-	what := fmt.Sprintf("%d successive failed runs (%s)", next.ConsecutiveFailures, summariseKinds(next.FailuresByKind))
-	if th.Kind != "" {
-		what = fmt.Sprintf("%d %s failures in a streak of %s", w.Failures, th.Kind, what)
-	}
-	left, failure := th.DisableAfter-w.Failures, "failure"
+	failure := "failure"
 	if th.Kind != "" {
 		failure = string(th.Kind) + " failure"
 	}
-	when := fmt.Sprintf("after %d more %ss", left, failure)
-	if left <= 1 {
+	when := fmt.Sprintf("after %d more %ss", w.Until(), failure)
+	if w.Until() <= 1 {
 		when = "by the next " + failure
 	}
 	if w.NotBefore != nil {
@@ -198,8 +195,8 @@ func WarningMessage(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Wa
 	if r := strings.TrimSpace(remedy); r != "" {
 		wremedy = sentence(r) + " Act before the integration is disabled."
 	}
-	message = fmt.Sprintf("The %s integration %s has had %s, %d%% of the policy rule %s: %d. It will be disabled %s. %s %s",
-		o.Destination, o.IntegrationID, what, w.Percent, th.Key, th.DisableAfter, when, lastErrorSentence(next.LastError), wremedy)
+	message = fmt.Sprintf("The %s integration %s has had %d successive failed runs (%s) and reached the %d%% warning level. It will be disabled %s (policy rule %s: %d). %s %s",
+		o.Destination, o.IntegrationID, next.ConsecutiveFailures, summariseKinds(next.FailuresByKind), w.Percent, when, th.Key, th.DisableAfter, lastErrorSentence(next.LastError), wremedy)
 	return message, wremedy
 }
 

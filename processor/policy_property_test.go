@@ -150,9 +150,17 @@ func TestPolicyProperties(t *testing.T) {
 				if before.Disabled || tr.Disabled || warned[w.Percent] || !slices.Contains(rules.WarnAt, w.Percent) {
 					t.Fatalf("%s: warning %+v (was disabled %v, disables %v, warned before %v)", where(), w, before.Disabled, tr.Disabled, warned[w.Percent])
 				}
+				reachedBy := slices.ContainsFunc(rules.Thresholds, func(th policy.Threshold) bool {
+					n, ok := th.WarnCount(w.Percent)
+					return ok && th.Failures(&r.c) >= n
+				})
+				nearest := slices.MinFunc(rules.Thresholds, func(a, b policy.Threshold) int {
+					return (a.DisableAfter - a.Failures(&r.c)) - (b.DisableAfter - b.Failures(&r.c))
+				})
 				// At its threshold only while the streak is too young to disable.
-				if n, ok := w.Threshold.WarnCount(w.Percent); !ok || w.Failures < n || w.Failures >= w.Threshold.DisableAfter && age >= rules.MinStreakAge {
-					t.Fatalf("%s: warning %+v below its level, or at its threshold with the streak %s old", where(), w, age)
+				if !reachedBy || w.Until() != max(nearest.DisableAfter-nearest.Failures(&r.c), 0) || w.Until() == 0 && age >= rules.MinStreakAge ||
+					(w.NotBefore != nil) != (age < rules.MinStreakAge) {
+					t.Fatalf("%s: warning %+v: level reached %v, nearest threshold %+v, streak %s old", where(), w, reachedBy, nearest, age)
 				}
 				warned[w.Percent] = true
 			}

@@ -40,13 +40,18 @@ type Warning struct {
 	// the failure reached.
 	Percent int
 	// Threshold is the rule nearest to firing, and Failures the streak's
-	// failures toward it.
+	// failures toward it (at or past its threshold while the streak is
+	// too young to disable).
 	Threshold policy.Threshold
 	Failures  int
-	// NotBefore is when the streak is old enough to disable, under a
-	// minStreakAge; nil without one.
+	// NotBefore is when the streak is old enough to disable, while it is
+	// not yet (under a minStreakAge); nil otherwise.
 	NotBefore *time.Time
 }
+
+// Until is how many more failures toward w's threshold reach it; 0 once
+// they have.
+func (w *Warning) Until() int { return max(w.Threshold.DisableAfter-w.Failures, 0) }
 
 // Recovery is the streak a success ended, as it stood before the success.
 type Recovery struct {
@@ -134,36 +139,39 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 			}
 		}
 	}
-	t.Warning = warn(&c, r)
+	t.Warning = warn(&c, r, at)
 	return c, t
 }
 
-// warn returns the warning a counted failure raises on c, which it has
-// just been added to, and records every level it reached in
-// c.WarnedPercent: the highest level reached for the first time in the
-// streak, toward the threshold nearest to firing.
-func warn(c *subjects.FailureCounter, r *policy.Rules) *Warning {
-	var w *Warning
+// warn returns the warning a counted failure, finished at, raises on c,
+// which it has just been added to, and records every level it reached in
+// c.WarnedPercent: one warning, at the highest level reached for the first
+// time in the streak, that names the threshold nearest to firing (the
+// fewest failures to go, whichever threshold reached the level), since
+// that is what the operator has left.
+func warn(c *subjects.FailureCounter, r *policy.Rules, at time.Time) *Warning {
+	top := 0
 	for _, p := range r.WarnAt {
-		if slices.Contains(c.WarnedPercent, p) {
-			continue
-		}
-		var near *policy.Threshold
-		for i := range r.Thresholds {
-			th := &r.Thresholds[i]
+		reached := slices.ContainsFunc(r.Thresholds, func(th policy.Threshold) bool {
 			n, ok := th.WarnCount(p)
-			if ok && th.Failures(c) >= n && (near == nil || th.DisableAfter-th.Failures(c) < near.DisableAfter-near.Failures(c)) {
-				near = th
-			}
+			return ok && th.Failures(c) >= n
+		})
+		if reached && !slices.Contains(c.WarnedPercent, p) {
+			c.WarnedPercent = append(c.WarnedPercent, p)
+			top = p
 		}
-		if near == nil {
-			continue
-		}
-		c.WarnedPercent = append(c.WarnedPercent, p)
-		w = &Warning{Percent: p, Threshold: *near, Failures: near.Failures(c)}
 	}
-	if w != nil && r.MinStreakAge > 0 {
-		nb := c.FirstFailureAt.Add(r.MinStreakAge)
+	if top == 0 {
+		return nil
+	}
+	near := r.Thresholds[0]
+	for _, th := range r.Thresholds[1:] {
+		if th.DisableAfter-th.Failures(c) < near.DisableAfter-near.Failures(c) {
+			near = th
+		}
+	}
+	w := &Warning{Percent: top, Threshold: near, Failures: near.Failures(c)}
+	if nb := c.FirstFailureAt.Add(r.MinStreakAge); at.Before(nb) {
 		w.NotBefore = &nb
 	}
 	return w

@@ -30,7 +30,7 @@ func benchCmd() *cobra.Command {
 			// The processor runs, and the verification's model replays,
 			// under the same policy.
 			var err error
-			if cfg.Pipeline.Policy, err = pol.resolve(cmd.Flags()); err != nil {
+			if cfg.Pipeline.Policy, err = pol.resolve(); err != nil {
 				return err
 			}
 			var level zapcore.Level

@@ -104,7 +104,7 @@ func TestBadConfigurationFailsServeAtStart(t *testing.T) {
 	for _, c := range []struct{ file, want string }{
 		{"disable-after: abc\n", `disable-after: "abc" is not an integer`},
 		{"disable-afte: 3\n", `unknown key "disable-afte" (did you mean "disable-after"?)`},
-		{"disable-after: 0\n", "disable-after 0 must be 1 to 10000"},
+		{"disable-after: -1\n", "disable-after -1 must be 1 to 10000 (0: the policy's)"},
 		{"ack-wait: 2s\n", "batch-timeout 3s must be under ack-wait 2s"},
 		{"ack-wait: 2s\nbatch-timeout: 2s\n", "batch-timeout 2s must be under ack-wait 2s"},
 		{"heartbeat: 2s\n", "heartbeat 2s must be at most half of member-ttl 3s"},

@@ -15,13 +15,14 @@ type policyFlags struct {
 
 func (p *policyFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&p.file, "policy", "", "YAML file of the disable policy (disableAfter, warnAt, minStreakAge, kinds, destinations); the default policy disables after 20 and warns at 50, 75 and 90%")
-	f.IntVar(&p.disableAfter, "disable-after", policy.DefaultDisableAfter, "successive failures that disable an integration: the policy's top-level disableAfter, over the --policy file's")
+	f.IntVar(&p.disableAfter, "disable-after", 0, "successive failures that disable an integration, over the policy's top-level disableAfter; 0: the policy's (20 by default)")
 }
 
-// resolve reads the policy file, lays --disable-after on it when it was
-// given (on the command line, by variable or by the config file), and
-// resolves it.
-func (p *policyFlags) resolve(f *pflag.FlagSet) (*policy.Resolved, error) {
+// resolve reads the policy file, lays --disable-after on it unless it is
+// 0, and resolves it. 0 is the default so that a configuration file that
+// lists every key at its default (deploy/integration-events.yaml) leaves
+// the policy file's disableAfter alone.
+func (p *policyFlags) resolve() (*policy.Resolved, error) {
 	pol := policy.Default()
 	if p.file != "" {
 		var err error
@@ -29,9 +30,9 @@ func (p *policyFlags) resolve(f *pflag.FlagSet) (*policy.Resolved, error) {
 			return nil, err
 		}
 	}
-	if f.Changed("disable-after") {
+	if p.disableAfter != 0 {
 		if p.disableAfter < 1 || p.disableAfter > policy.MaxDisableAfter {
-			return nil, fmt.Errorf("configuration: disable-after %d must be 1 to %d", p.disableAfter, policy.MaxDisableAfter)
+			return nil, fmt.Errorf("configuration: disable-after %d must be 1 to %d (0: the policy's)", p.disableAfter, policy.MaxDisableAfter)
 		}
 		pol = pol.WithDisableAfter(p.disableAfter)
 	}

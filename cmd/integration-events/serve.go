@@ -57,7 +57,7 @@ func serveCmd() *cobra.Command {
 			if cfg.HTTP.Tokens, err = httpTokens(token, tokenFile); err != nil {
 				return err
 			}
-			if cfg.Pipeline.Policy, err = pol.resolve(cmd.Flags()); err != nil {
+			if cfg.Pipeline.Policy, err = pol.resolve(); err != nil {
 				return err
 			}
 			err = cfg.Validate()
