@@ -3,10 +3,10 @@ package bench
 import (
 	"context"
 	"errors"
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/test"
 	"github.com/nats-io/nats.go/jetstream"

@@ -108,6 +108,10 @@ func Parse(b []byte) (Policy, error) {
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
 		return Policy{}, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return Policy{}, fmt.Errorf("%w: the file holds more than one YAML document; a policy is one", ErrInvalid)
+	}
 	if err := p.Validate(); err != nil {
 		return Policy{}, err
 	}
@@ -122,6 +126,9 @@ func (p Policy) Validate() error {
 		if strings.TrimSpace(name) == "" {
 			errs = append(errs, fmt.Errorf("%w: destinations: a destination's name is empty", ErrInvalid))
 			continue
+		}
+		if strings.TrimSpace(name) != name {
+			errs = append(errs, fmt.Errorf("%w: destinations: %q has spaces around it, so no destination would match it", ErrInvalid, name))
 		}
 		if i := slices.IndexFunc(seen, func(s string) bool { return strings.EqualFold(s, name) }); i >= 0 {
 			errs = append(errs, fmt.Errorf("%w: destinations: %q and %q are the same destination (names are compared without case)", ErrInvalid, seen[i], name))
@@ -171,9 +178,6 @@ func (s Settings) validate(prefix string) []error {
 		}
 		if k.DisableAfter != nil && (*k.DisableAfter < 1 || *k.DisableAfter > MaxDisableAfter) {
 			bad(key+".disableAfter", "%d must be 1 to %d", *k.DisableAfter, MaxDisableAfter)
-		}
-		if k.DisableAfter != nil && k.Counts != nil && !*k.Counts {
-			bad(key, "a kind with counts: false adds nothing to the streak, so its disableAfter can never fire")
 		}
 	}
 	return errs

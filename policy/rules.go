@@ -130,7 +130,7 @@ func (p Policy) resolveAll() []*Rules {
 // resolve lays the override o of destination scope (empty: none) on the
 // top level and both on the defaults.
 func resolve(top, o Settings, scope string) *Rules {
-	r := &Rules{Scope: scope, DisableAfter: DefaultDisableAfter, WarnAt: DefaultWarnAt, keys: map[string]string{}}
+	r := &Rules{Scope: scope, DisableAfter: DefaultDisableAfter, WarnAt: slices.Clone(DefaultWarnAt), keys: map[string]string{}}
 	prefix := ""
 	if scope != "" {
 		prefix = "destinations." + scope + "."
@@ -146,7 +146,7 @@ func resolve(top, o Settings, scope string) *Rules {
 			r.DisableAfter, r.keys["disableAfter"] = *s.DisableAfter, layer.prefix+"disableAfter"
 		}
 		if s.WarnAt != nil {
-			r.WarnAt, r.keys["warnAt"] = *s.WarnAt, layer.prefix+"warnAt"
+			r.WarnAt, r.keys["warnAt"] = slices.Clone(*s.WarnAt), layer.prefix+"warnAt"
 		}
 		if s.MinStreakAge != nil {
 			r.MinStreakAge, r.keys["minStreakAge"] = time.Duration(*s.MinStreakAge), layer.prefix+"minStreakAge"

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"

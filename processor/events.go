@@ -38,65 +38,24 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		rule = *t.Rule
 	}
 	message, remedy := Message(rule, o)
-	data := subjects.EventData{
-		EventName:           t.Kind.EventName(),
-		IntegrationID:       o.IntegrationID,
-		RunID:               o.RunID,
-		Destination:         o.Destination,
-		EntityType:          o.EntityType,
-		EntityID:            o.EntityID,
-		Message:             message,
-		Remedy:              remedy,
-		FollowUp:            followUp(t.Kind, o),
-		ConsecutiveFailures: next.ConsecutiveFailures,
-		DisableAfter:        next.DisableAfter,
-		ReportedFinishedAt:  o.ReportedFinishedAt,
-		Stage:               f.Stage,
-		Error:               f.Message,
-		NotCounted:          !t.Counted,
-	}
+	own := newEmit(t.Kind, FailureEventID(o.IntegrationID, o.RunID, t.Kind).String(), o, message, remedy, followUp(t.Kind, o))
+	d := &own.Data
+	d.ConsecutiveFailures, d.DisableAfter = next.ConsecutiveFailures, next.DisableAfter
+	d.ReportedFinishedAt, d.Stage, d.Error, d.NotCounted = o.ReportedFinishedAt, f.Stage, f.Message, !t.Counted
 	if t.Kind == subjects.KindPerform || t.Kind == subjects.KindAuthentication {
 		// Admit has bounded both (BoundOutcome).
-		data.HTTP = f.HTTP
-		data.Log = o.Log
+		d.HTTP, d.Log = f.HTTP, o.Log
 	}
-	eff := Effects{Events: []Emit{{
-		ID:   FailureEventID(o.IntegrationID, o.RunID, t.Kind).String(),
-		Kind: t.Kind,
-		Time: o.FinishedAt,
-		Data: data,
-	}}}
+	eff := Effects{Events: []Emit{own}}
 	if t.Warning != nil {
 		eff.Events = append(eff.Events, warningEvent(next, o, t.Warning, remedy))
 	}
 	if !t.Disabled {
 		return eff
 	}
-	episode := next.Episode
-	disabled := Emit{
-		ID:   next.DisabledEventID,
-		Kind: subjects.KindDisabled,
-		Time: o.FinishedAt,
-		Data: subjects.EventData{
-			EventName:           subjects.KindDisabled.EventName(),
-			IntegrationID:       o.IntegrationID,
-			RunID:               o.RunID,
-			Destination:         o.Destination,
-			EntityType:          o.EntityType,
-			EntityID:            o.EntityID,
-			Message:             DisabledMessage(next, o.Destination, t.Fired),
-			Remedy:              DisabledRemedy,
-			FollowUp:            subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID},
-			ConsecutiveFailures: next.ConsecutiveFailures,
-			DisableAfter:        t.Fired.DisableAfter,
-			Rule:                t.Fired.Key,
-			Episode:             &episode,
-			FirstFailureAt:      next.FirstFailureAt,
-			FailuresByKind:      next.FailuresByKind,
-			StreakRunIDs:        next.StreakRunIDs,
-			LastErrorMessage:    next.LastError,
-		},
-	}
+	disabled := newEmit(subjects.KindDisabled, next.DisabledEventID, o, DisabledMessage(next, o.Destination, t.Fired), DisabledRemedy, goToIntegration(o))
+	streakSummary(&disabled.Data, next)
+	disabled.Data.DisableAfter, disabled.Data.Rule, disabled.Data.StreakRunIDs = t.Fired.DisableAfter, t.Fired.Key, next.StreakRunIDs
 	eff.Events = append(eff.Events, disabled)
 	eff.Disable = &subjects.DisableCommand{
 		IntegrationID:   o.IntegrationID,
@@ -106,6 +65,34 @@ func BuildEffects(next *subjects.FailureCounter, o *subjects.RunOutcome, t Trans
 		Time:            o.FinishedAt,
 	}
 	return eff
+}
+
+// newEmit is the event of kind with id that outcome o raised, at its
+// finishedAt, with the fields every kind carries.
+func newEmit(kind subjects.Kind, id string, o *subjects.RunOutcome, message, remedy string, fu subjects.FollowUp) Emit {
+	return Emit{ID: id, Kind: kind, Time: o.FinishedAt, Data: subjects.EventData{
+		EventName:     kind.EventName(),
+		IntegrationID: o.IntegrationID,
+		RunID:         o.RunID,
+		Destination:   o.Destination,
+		EntityType:    o.EntityType,
+		EntityID:      o.EntityID,
+		Message:       message,
+		Remedy:        remedy,
+		FollowUp:      fu,
+	}}
+}
+
+// streakSummary sets on d the streak of the counter next, as the disabled
+// event and a warning summarise it.
+func streakSummary(d *subjects.EventData, next *subjects.FailureCounter) {
+	episode := next.Episode
+	d.ConsecutiveFailures, d.Episode, d.FirstFailureAt = next.ConsecutiveFailures, &episode, next.FirstFailureAt
+	d.FailuresByKind, d.LastErrorMessage = next.FailuresByKind, next.LastError
+}
+
+func goToIntegration(o *subjects.RunOutcome) subjects.FollowUp {
+	return subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID}
 }
 
 func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {
@@ -134,62 +121,22 @@ func followUp(kind subjects.Kind, o *subjects.RunOutcome) subjects.FollowUp {
 // warningEvent is the warning w, raised by failure o on the counter next;
 // remedy is that failure's.
 func warningEvent(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Warning, remedy string) Emit {
-	episode := next.Episode
-	until := w.Until()
 	message, wremedy := WarningMessage(next, o, w, remedy)
-	return Emit{
-		ID:   WarningEventID(o.IntegrationID, episode, next.StreakRunIDs[0], w.Percent).String(),
-		Kind: subjects.KindWarning,
-		Time: o.FinishedAt,
-		Data: subjects.EventData{
-			EventName:            subjects.KindWarning.EventName(),
-			IntegrationID:        o.IntegrationID,
-			RunID:                o.RunID,
-			Destination:          o.Destination,
-			EntityType:           o.EntityType,
-			EntityID:             o.EntityID,
-			Message:              message,
-			Remedy:               wremedy,
-			FollowUp:             subjects.FollowUp{Action: subjects.FollowUpGoToIntegration, IntegrationID: o.IntegrationID},
-			ConsecutiveFailures:  next.ConsecutiveFailures,
-			DisableAfter:         w.Threshold.DisableAfter,
-			Rule:                 w.Threshold.Key,
-			Percent:              w.Percent,
-			FailuresUntilDisable: &until,
-			DisableNotBefore:     w.NotBefore,
-			Episode:              &episode,
-			FirstFailureAt:       next.FirstFailureAt,
-			FailuresByKind:       next.FailuresByKind,
-			LastErrorMessage:     next.LastError,
-		},
-	}
+	e := newEmit(subjects.KindWarning, WarningEventID(o.IntegrationID, next.Episode, next.StreakRunIDs[0], w.Percent).String(), o, message, wremedy, goToIntegration(o))
+	d := &e.Data
+	streakSummary(d, next)
+	until := w.Until()
+	d.DisableAfter, d.Rule, d.Percent, d.FailuresUntilDisable, d.DisableNotBefore = w.Threshold.DisableAfter, w.Threshold.Key, w.Percent, &until, w.NotBefore
+	return e
 }
 
 // recoveredEvent is the recovery of the streak rec, ended by the success o.
 func recoveredEvent(next *subjects.FailureCounter, o *subjects.RunOutcome, rec *Recovery) Emit {
-	episode := next.Episode
-	first, at := rec.FirstFailureAt, o.FinishedAt
-	return Emit{
-		ID:   RecoveredEventID(o.IntegrationID, o.RunID).String(),
-		Kind: subjects.KindRecovered,
-		Time: o.FinishedAt,
-		Data: subjects.EventData{
-			EventName:      subjects.KindRecovered.EventName(),
-			IntegrationID:  o.IntegrationID,
-			RunID:          o.RunID,
-			Destination:    o.Destination,
-			EntityType:     o.EntityType,
-			EntityID:       o.EntityID,
-			Message:        RecoveredMessage(o, rec),
-			Remedy:         RecoveredRemedy(rec),
-			FollowUp:       subjects.FollowUp{Action: subjects.FollowUpReviewStreak, IntegrationID: o.IntegrationID, RunID: o.RunID},
-			DisableAfter:   next.DisableAfter,
-			Episode:        &episode,
-			FirstFailureAt: &first,
-			FailuresByKind: rec.FailuresByKind,
-			FailedRuns:     rec.FailedRuns,
-			RecoveredAt:    &at,
-			AutoAction:     rec.AutoAction,
-		},
-	}
+	e := newEmit(subjects.KindRecovered, RecoveredEventID(o.IntegrationID, o.RunID).String(), o, RecoveredMessage(o, rec), RecoveredRemedy(rec),
+		subjects.FollowUp{Action: subjects.FollowUpReviewStreak, IntegrationID: o.IntegrationID, RunID: o.RunID})
+	d := &e.Data
+	episode, first, at := next.Episode, rec.FirstFailureAt, o.FinishedAt
+	d.DisableAfter, d.Episode, d.FirstFailureAt, d.RecoveredAt = next.DisableAfter, &episode, &first, &at
+	d.FailuresByKind, d.FailedRuns, d.AutoAction = rec.FailuresByKind, rec.FailedRuns, rec.AutoAction
+	return e
 }

@@ -3,12 +3,12 @@ package processor_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"

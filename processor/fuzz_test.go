@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"

@@ -3,11 +3,11 @@ package processor_test
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/subjects"

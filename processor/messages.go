@@ -2,12 +2,12 @@ package processor
 
 import (
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/subjects"
 )
 

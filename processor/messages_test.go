@@ -1,11 +1,11 @@
 package processor_test
 
 import (
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/subjects"
 )

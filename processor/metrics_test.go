@@ -3,7 +3,6 @@ package processor_test
 import (
 	"context"
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/metrics"
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"

@@ -2,10 +2,10 @@ package processor
 
 import (
 	"encoding/json"
-	"github.com/integration-events/integration-events/policy"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 )

@@ -2,13 +2,13 @@ package processor_test
 
 import (
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"math/rand"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/subjects"
 )

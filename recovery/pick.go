@@ -56,11 +56,11 @@ func (w *Walk) Next(e Event) (action, done bool) {
 	return true, e.ConsecutiveFailures <= 1 || w.failedRuns > 0 && w.counted >= w.failedRuns
 }
 
-// Pick returns the ids of the events of newestFirst to action for a
+// pick returns the ids of the events of newestFirst to action for a
 // recovery of failedRuns, newest first, and whether the walk reached the
 // streak's start (false: the events ran out first, aged out of the
 // stream).
-func Pick(failedRuns int, newestFirst []Event) (ids []string, complete bool) {
+func pick(failedRuns int, newestFirst []Event) (ids []string, complete bool) {
 	w := NewWalk(failedRuns)
 	for _, e := range newestFirst {
 		action, done := w.Next(e)

@@ -93,7 +93,7 @@ func TestPick(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, complete := Pick(c.failedRuns, c.newestFirst)
+			got, complete := pick(c.failedRuns, c.newestFirst)
 			if !slices.Equal(got, c.want) || complete != c.wantComplete {
 				t.Fatalf("Pick = %v, %t; want %v, %t", got, complete, c.want, c.wantComplete)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/integration-events/integration-events/metrics"
 	"github.com/integration-events/integration-events/processor"
+	"github.com/integration-events/integration-events/redact"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"go.uber.org/zap"
@@ -22,18 +23,30 @@ type Config struct {
 	// event not indexed yet), and how long Run waits between attempts to
 	// create its consumer. Default 5s.
 	RetryDelay time.Duration
+	// GiveUpAfter is the deliveries of one recovered event after which an
+	// event of its streak that is still not indexed is skipped: it was
+	// stored by an attempt whose plan a retry did not repeat (a policy
+	// changed in between), so no retry will index it. Default 12 (a
+	// minute at the default delay).
+	GiveUpAfter int
 }
 
 func (c *Config) setDefaults() {
 	if c.RetryDelay == 0 {
 		c.RetryDelay = 5 * time.Second
 	}
+	if c.GiveUpAfter == 0 {
+		c.GiveUpAfter = 12
+	}
 }
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
-	if c.RetryDelay < 0 {
+	switch {
+	case c.RetryDelay < 0:
 		return fmt.Errorf("recovery: retry delay %s is negative", c.RetryDelay)
+	case c.GiveUpAfter < 1:
+		return fmt.Errorf("recovery: give up after %d deliveries: want 1 or more", c.GiveUpAfter)
 	}
 	return nil
 }
@@ -113,7 +126,7 @@ type recovered struct {
 func (r *Recovery) handle(ctx context.Context, d *store.Delivery) {
 	ev, err := r.decode(d.Msg)
 	if err != nil {
-		r.log.Warnw("recovered event unreadable, acknowledged without auto-action", "seq", d.Seq, "subject", d.Subject, "error", err)
+		r.log.Warnw("recovered event unreadable, acknowledged without auto-action", "seq", d.Seq, "subject", redact.Text(d.Subject), "error", redact.Text(err.Error()))
 		r.ack(d)
 		return
 	}
@@ -135,6 +148,9 @@ func (r *Recovery) handle(ctx context.Context, d *store.Delivery) {
 	}
 	if !st.complete {
 		fields = append(fields, "note", "the streak's first events have aged out of "+store.StreamEvents)
+	}
+	if len(st.skipped) > 0 {
+		fields = append(fields, "skippedNotIndexed", st.skipped)
 	}
 	r.log.Infow("streak auto-actioned on recovery", fields...)
 	r.ack(d)
@@ -173,6 +189,9 @@ type streakStats struct {
 	actioned, already int
 	// complete is false when the streak's start had aged out.
 	complete bool
+	// skipped are the events still not indexed after GiveUpAfter
+	// deliveries.
+	skipped []string
 }
 
 // progressEvery is how often a long streak reports the delivery in
@@ -198,7 +217,7 @@ func (r *Recovery) actionStreak(ctx context.Context, d *store.Delivery, ev recov
 		progress()
 		e, err := decodeEvent(m)
 		if err != nil {
-			r.log.Warnw("unreadable event in the walk back from a recovery, skipped", "seq", m.Seq, "subject", m.Subject, "error", err)
+			r.log.Warnw("unreadable event in the walk back from a recovery, skipped", "seq", m.Seq, "subject", redact.Text(m.Subject), "error", redact.Text(err.Error()))
 			return true, nil
 		}
 		action, done := w.Next(e)
@@ -217,6 +236,8 @@ func (r *Recovery) actionStreak(ctx context.Context, d *store.Delivery, ev recov
 		progress()
 		_, ours, err := r.act.Action(ctx, id, subjects.ActionedByRecovery, note, time.Now())
 		switch {
+		case errors.Is(err, store.ErrNotFound) && int(d.NumDelivered) >= r.cfg.GiveUpAfter:
+			st.skipped = append(st.skipped, id)
 		case errors.Is(err, store.ErrNotFound):
 			// Stored but not indexed yet: the processor indexes events
 			// after it stores them.

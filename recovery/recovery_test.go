@@ -92,3 +92,53 @@ func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
 		t.Fatalf("%d streaks auto-actioned, want 1: %v", n, logs.All())
 	}
 }
+
+// TestStreakEventsNeverIndexedAreSkippedInTheEnd stores a streak's events
+// without their index entries, as an attempt whose plan a retry did not
+// repeat leaves them, then its recovery: the recovery is delivered again
+// until GiveUpAfter deliveries, then acknowledged with the events it could
+// not action named in its log line.
+func TestStreakEventsNeverIndexedAreSkippedInTheEnd(t *testing.T) {
+	srv := test.StartServer(t)
+	nc := test.Connect(t, srv.ClientURL())
+	ctx := context.Background()
+	st, err := store.Open(ctx, nc, store.DefaultConfig(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.InfoLevel)
+	r, err := recovery.New(recovery.Config{RetryDelay: 50 * time.Millisecond, GiveUpAfter: 3}, st, zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := subjects.Default()
+	for _, m := range []struct{ subject, body string }{
+		{s.Event(subjects.KindPerform, "int-z"), `{"id":"f1","type":"integration.perform.error","data":{"integrationId":"int-z","consecutiveFailures":1}}`},
+		{s.Event(subjects.KindWarning, "int-z"), `{"id":"w1","type":"integration.disable.warning","data":{"integrationId":"int-z","consecutiveFailures":1}}`},
+		{s.Event(subjects.KindRecovered, "int-z"), `{"id":"r1","type":"integration.recovered","data":{"integrationId":"int-z","autoAction":true,"failedRuns":1,"runId":"ok"}}`},
+	} {
+		if _, err := js.Publish(ctx, m.subject, []byte(m.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = r.Run(rctx) }()
+	test.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		if logs.FilterMessage("streak auto-actioned on recovery").Len() == 0 {
+			return fmt.Errorf("not acknowledged yet; %d retries logged", logs.FilterMessage("streak not all auto-actioned, will retry").Len())
+		}
+		return nil
+	})
+	if n := logs.FilterMessage("streak not all auto-actioned, will retry").Len(); n != 2 {
+		t.Errorf("%d retries before giving up, want 2", n)
+	}
+	f := logs.FilterMessage("streak auto-actioned on recovery").All()[0].ContextMap()
+	if skipped := fmt.Sprint(f["skippedNotIndexed"]); skipped != "[w1 f1]" || f["actioned"] != int64(0) {
+		t.Errorf("log %v: want w1 and f1 skipped, none actioned", f)
+	}
+}

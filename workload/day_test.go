@@ -2,11 +2,11 @@ package workload_test
 
 import (
 	"encoding/json"
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"

@@ -2,10 +2,10 @@ package workload
 
 import (
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"strings"
 	"testing"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/subjects"
 )
 

@@ -2,9 +2,9 @@ package workload
 
 import (
 	"fmt"
-	"github.com/integration-events/integration-events/policy"
 	"math/rand/v2"
 
+	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/subjects"
 )
 
