@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go"
@@ -39,7 +38,11 @@ func checkModel(t *testing.T, nc *nats.Conn, model *workload.Model) {
 		}
 		return nil
 	})
-	got := map[string]int{}
+	got, byName := map[string]int{}, map[string]int{}
+	for _, name := range model.Events {
+		byName[name]++
+	}
+	t.Logf("the model's events by name: %v", byName)
 	for _, e := range StoredEvents(t, nc) {
 		got[e.ID]++
 		if want, ok := model.Events[e.ID]; !ok || want != e.Type {
@@ -69,8 +72,9 @@ func checkModel(t *testing.T, nc *nats.Conn, model *workload.Model) {
 // back, and compares the final state with the model.
 func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 	const disableAfter = 5
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	c := StartCluster(t, 3)
-	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter))
+	s := StartServe(t, t.TempDir(), "127.0.0.1:0", "--nats-url", c.URLs(), "--replicas", "3", "--policy", polFile)
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 7, Integrations: 60, Outcomes: 1500, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 3*time.Minute)
 	nc, js := r.NC, r.JS
@@ -92,7 +96,7 @@ func TestServeOnAClusterSurvivesNodeLoss(t *testing.T) {
 	c.Restart(1)
 	t.Logf("node 2 back after %d outcomes", r.Sent())
 	r.Wait()
-	checkModel(t, nc, w.Model(policy.After(disableAfter)))
+	checkModel(t, nc, w.Model(pol))
 	if err := s.Terminate(30 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("SIGTERM: %v\n%s", err, s.Output())
 	}

@@ -23,9 +23,9 @@ import (
 
 // modelFromStream replays INTEGRATION_RUNS in stored order, outcomes and
 // enables alike, into a fresh model: the order the processor must follow.
-func modelFromStream(t *testing.T, nc *nats.Conn, disableAfter int) (*workload.Model, int) {
+func modelFromStream(t *testing.T, nc *nats.Conn, pol *policy.Resolved) (*workload.Model, int) {
 	t.Helper()
-	m := workload.NewModel(policy.After(disableAfter))
+	m := workload.NewModel(pol)
 	sub := subjects.Default()
 	enables := 0
 	for _, msg := range Stored(t, nc, store.StreamRuns) {
@@ -52,8 +52,9 @@ func modelFromStream(t *testing.T, nc *nats.Conn, disableAfter int) (*workload.M
 // actioned event must have exactly one acknowledgement.
 func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 	const disableAfter = 4
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	srv := StartServer(t)
-	flags := []string{"--nats-url", srv.ClientURL(), "--disable-after", fmt.Sprint(disableAfter)}
+	flags := []string{"--nats-url", srv.ClientURL(), "--policy", polFile}
 	StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
 	StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
 	nc := Connect(t, srv.ClientURL())
@@ -148,7 +149,7 @@ func TestEnablesAndActionsRaceWithOutcomes(t *testing.T) {
 	var model *workload.Model
 	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
 		var enables int
-		model, enables = modelFromStream(t, nc, disableAfter)
+		model, enables = modelFromStream(t, nc, pol)
 		if want := int(rawEnables.Load() + apiEnables.Load()); enables != want {
 			return fmt.Errorf("%d of %d enables in INTEGRATION_RUNS", enables, want)
 		}

@@ -43,7 +43,7 @@ func corruptCounter(t *testing.T, nc *nats.Conn, id string) (repair func(subject
 
 // faultPolicy is the fault suite's disable policy, with no key left at its
 // default: the suite must hold under any policy, not just the default one.
-// Its workload (faultOutcomes) makes every rule fire: the authentication
+// Its workload makes every rule fire: the authentication
 // kind's and Xero's disables, minStreakAge holding some back, warnings at
 // both levels, validation failures that do not count, and recoveries.
 const faultPolicy = `
@@ -60,29 +60,6 @@ destinations:
   Xero:
     disableAfter: 6
 `
-
-// faultOutcomes is w's outcomes with the odd-numbered integrations on
-// Xero and each run finishing a second after the one numbered before it,
-// so that streaks have an age for minStreakAge.
-func faultOutcomes(t *testing.T, w workload.Workload) []subjects.RunOutcome {
-	t.Helper()
-	out := make([]subjects.RunOutcome, len(w.Outcomes))
-	for i, o := range w.Outcomes {
-		var run, integration int
-		if _, err := fmt.Sscanf(o.RunID, "run-%d", &run); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fmt.Sscanf(o.IntegrationID, "int-%d", &integration); err != nil {
-			t.Fatal(err)
-		}
-		if integration%2 == 1 {
-			o.Destination = "Xero"
-		}
-		o.FinishedAt = o.FinishedAt.Add(time.Duration(run) * time.Second)
-		out[i] = o
-	}
-	return out
-}
 
 // TestAStoreFaultIsRetriedNotDeadLettered corrupts one integration's counter
 // record in KV, a fault that is not the input's: its next outcome must be
@@ -105,7 +82,7 @@ func TestAStoreFaultIsRetriedNotDeadLettered(t *testing.T) {
 
 	// Others go on, in every partition, while the poisoned one is retried.
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 9, Integrations: 64, Outcomes: 400, FailRate: 0.3, Broken: 0.2})
-	outcomes := faultOutcomes(t, w)
+	outcomes := w.Outcomes
 	for _, o := range outcomes {
 		Publish(t, nc, o)
 	}

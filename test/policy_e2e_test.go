@@ -360,7 +360,7 @@ func TestServePolicyFlagAndConfigKey(t *testing.T) {
 		{"kind.yaml", "kinds:\n  perfom:\n    disableAfter: 3\n", `kinds.perfom: "perfom" is not a failure kind`},
 		{"key.yaml", "disableAfter: 5\nwarnAtt: [50]\n", "warnAtt"},
 		{"range.yaml", "destinations:\n  Stripe:\n    disableAfter: 0\n", "destinations.Stripe.disableAfter: 0 must be 1 to"},
-		{"never.yaml", "kinds:\n  validation:\n    counts: false\n    disableAfter: 2\n", "kinds.validation: a kind with counts: false"},
+		{"never.yaml", "kinds:\n  validation:\n    counts: false\n    disableAfter: 2\n", "kinds.validation.disableAfter: kind validation does not count"},
 		{"order.yaml", "warnAt: [75, 50]\n", "warnAt: levels must increase"},
 	} {
 		path := write(tc.name, tc.text)

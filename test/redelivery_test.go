@@ -3,12 +3,10 @@ package test
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,8 +18,9 @@ import (
 // every one must be applied exactly once.
 func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 	const disableAfter = 5
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	srv := StartServer(t)
-	flags := []string{"--nats-url", srv.ClientURL(), "--ack-wait", "1s", "--batch-timeout", "500ms", "--batch", "1", "--log-level", "debug", "--disable-after", strconv.Itoa(disableAfter)}
+	flags := []string{"--nats-url", srv.ClientURL(), "--ack-wait", "1s", "--batch-timeout", "500ms", "--batch", "1", "--log-level", "debug", "--policy", polFile}
 	// A first start creates the streams; the backlog builds while serve is down.
 	if err := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...).Terminate(30 * time.Second); err != nil {
 		t.Fatal(err)
@@ -41,7 +40,7 @@ func TestLateAcksAreRedeliveredAndAppliedOnce(t *testing.T) {
 		t.Fatal("burst not acknowledged")
 	}
 	s := StartServe(t, t.TempDir(), "127.0.0.1:0", append(flags, "--http-listen", FreePort(t))...)
-	checkModel(t, nc, w.Model(policy.After(disableAfter)))
+	checkModel(t, nc, w.Model(pol))
 
 	// Each outcome is counted once: redeliveries and resends are not.
 	runs := map[[2]string]bool{}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -67,8 +66,9 @@ func probeIn(p, partitions int, tag string) string {
 // with the model.
 func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	const disableAfter, partitions = 5, 8
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	c := StartCluster(t, 3)
-	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter)}
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--policy", polFile}
 	start := func() *Serve { return StartServe(t, t.TempDir(), "127.0.0.1:0", flags...) }
 	a := start()
 	b := start()
@@ -77,7 +77,7 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 11, Integrations: 200, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
 	nc, js := r.NC, r.JS
-	model := w.Model(policy.After(disableAfter))
+	model := w.Model(pol)
 
 	// Kill a: its partitions must be processed again by b within 10 s.
 	r.WaitSent(800)
@@ -126,8 +126,9 @@ func TestReplicasSplitPartitionsAndFailOver(t *testing.T) {
 // cluster; the final state must equal the model.
 func TestReplicasCrashRepeatedly(t *testing.T) {
 	const disableAfter = 5
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	c := StartCluster(t, 3)
-	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter)}
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--policy", polFile}
 	start := func() *Serve { return StartServe(t, t.TempDir(), "127.0.0.1:0", flags...) }
 	replicas := []*Serve{start(), start()}
 
@@ -142,7 +143,7 @@ func TestReplicasCrashRepeatedly(t *testing.T) {
 		replicas[i] = start()
 	}
 	r.Wait()
-	checkModel(t, r.NC, w.Model(policy.After(disableAfter)))
+	checkModel(t, r.NC, w.Model(pol))
 	waitSplit(t, store.DefaultPartitions, replicas...)
 	t.Logf("%d outcomes, %d SIGKILLs of replicas under load: state equals the model", len(w.Outcomes), kills)
 }
@@ -153,14 +154,15 @@ func TestReplicasCrashRepeatedly(t *testing.T) {
 // deliveries, the replicas split again, and the state equals the model.
 func TestStalledReplicaIsFailedOver(t *testing.T) {
 	const disableAfter, partitions = 5, 8
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	c := StartCluster(t, 3)
-	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--disable-after", fmt.Sprint(disableAfter)}
+	flags := []string{"--nats-url", c.URLs(), "--replicas", "3", "--policy", polFile}
 	a := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
 	b := StartServe(t, t.TempDir(), "127.0.0.1:0", flags...)
 	waitSplit(t, partitions, a, b)
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 31, Integrations: 200, Outcomes: 4000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
 	r := StartRunner(t, c.URLs(), w.Outcomes, 4*time.Minute)
-	model := w.Model(policy.After(disableAfter))
+	model := w.Model(pol)
 
 	r.WaitSent(1000)
 	frozen := sortedKeys(a.Partitions())[0]

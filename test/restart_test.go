@@ -1,11 +1,9 @@
 package test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/workload"
 )
@@ -15,10 +13,11 @@ import (
 // same data directory each time, and compares the final counters, events and disable commands with the model.
 func TestKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	const disableAfter = 5
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 42, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.15, ResendRate: 0.03})
-	model := w.Model(policy.After(disableAfter))
+	model := w.Model(pol)
 	dir, listen := t.TempDir(), FreePort(t)
-	flags := []string{"--disable-after", fmt.Sprint(disableAfter)}
+	flags := []string{"--policy", polFile}
 	s := StartServe(t, dir, listen, flags...)
 
 	r := StartRunner(t, s.URL, w.Outcomes, 3*time.Minute)

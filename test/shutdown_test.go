@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/integration-events/integration-events/natsserver"
-	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/store"
 	"github.com/integration-events/integration-events/subjects"
 	"github.com/integration-events/integration-events/workload"
@@ -83,11 +82,12 @@ func ackPending(t *testing.T, js jetstream.JetStream) int {
 // leave JetStream state to rebuild, so the check can fail.
 func TestSIGTERMUnderLoadFinishesInFlightAndExitsClean(t *testing.T) {
 	const disableAfter = 5
+	polFile, pol := WritePolicy(t, SuitePolicy(disableAfter))
 	const drain = 10 * time.Second
 	w := workload.NewWorkload(workload.WorkloadConfig{Seed: 1207, Integrations: 40, Outcomes: 3000, FailRate: 0.3, Broken: 0.1, ResendRate: 0.03})
-	model := w.Model(policy.After(disableAfter))
+	model := w.Model(pol)
 	dir, listen := t.TempDir(), FreePort(t)
-	flags := []string{"--disable-after", fmt.Sprint(disableAfter), "--drain-timeout", drain.String(), "--log-level", "debug"}
+	flags := []string{"--policy", polFile, "--drain-timeout", drain.String(), "--log-level", "debug"}
 	s := StartServe(t, dir, listen, flags...)
 
 	r := StartRunner(t, s.URL, w.Outcomes, 3*time.Minute)

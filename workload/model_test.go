@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/integration-events/integration-events/policy"
+	"github.com/integration-events/integration-events/processor"
 	"github.com/integration-events/integration-events/subjects"
 )
 
@@ -32,5 +33,28 @@ func TestModelKeepsTheFirstHundredStreakRunIDs(t *testing.T) {
 	m.Apply(Succeeded("long", "ok"))
 	if c.RunIDs != nil || c.Streak != 0 {
 		t.Errorf("after a success: %d run ids", len(c.RunIDs))
+	}
+}
+
+// TestModelClassifiesAsTheProcessor checks that the model's kinds, written
+// apart, agree with the processor's classification on every failure a
+// workload makes, on each of its destinations: otherwise a policy's kind
+// rules would make the model and the processor differ for a reason that is
+// no fault.
+func TestModelClassifiesAsTheProcessor(t *testing.T) {
+	w := NewWorkload(WorkloadConfig{Seed: 1, Integrations: 8, Outcomes: 4000, FailRate: 0.5})
+	seen := map[string]bool{}
+	for _, o := range w.Outcomes {
+		if o.Failure == nil {
+			continue
+		}
+		_, tr := processor.ApplyOutcome(subjects.FailureCounter{}, &o, 1, policy.After(20).Top())
+		if want := modelKind(o.Failure); tr.Kind != want {
+			t.Errorf("%s %s at stage %s: the processor says %s, the model %s", o.Destination, o.RunID, o.Failure.Stage, tr.Kind, want)
+		}
+		seen[o.Destination+"/"+string(tr.Kind)] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("the workload made %d destination and kind pairs, want all 4 kinds on both destinations", len(seen))
 	}
 }

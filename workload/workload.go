@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/integration-events/integration-events/policy"
 	"github.com/integration-events/integration-events/subjects"
@@ -10,7 +11,10 @@ import (
 
 // Workload is a seeded, reproducible sequence of outcomes over a set of
 // integrations: mostly successes, the four kinds of failure, some
-// integrations that fail many times in a row, and runner resends.
+// integrations that fail many times in a row, and runner resends. The
+// odd-numbered integrations are Xero's and the others Salesforce's, and
+// run n finishes n seconds after the first, so that a disable policy's
+// destination overrides and minStreakAge have something to act on.
 type Workload struct {
 	Outcomes []subjects.RunOutcome
 }
@@ -45,13 +49,18 @@ func NewWorkload(cfg WorkloadConfig) Workload {
 			w.Outcomes = append(w.Outcomes, w.Outcomes[r.IntN(len(w.Outcomes))])
 			continue
 		}
-		id := ids[r.IntN(len(ids))]
+		i := r.IntN(len(ids))
+		id := ids[i]
 		run := fmt.Sprintf("run-%06d", n)
+		o := Succeeded(id, run)
 		if broken[id] || r.Float64() < cfg.FailRate {
-			w.Outcomes = append(w.Outcomes, Failed(id, run, stages[r.IntN(len(stages))], statuses[r.IntN(len(statuses))]))
-		} else {
-			w.Outcomes = append(w.Outcomes, Succeeded(id, run))
+			o = Failed(id, run, stages[r.IntN(len(stages))], statuses[r.IntN(len(statuses))])
 		}
+		if i%2 == 1 {
+			o.Destination = "Xero"
+		}
+		o.FinishedAt = o.FinishedAt.Add(time.Duration(n) * time.Second)
+		w.Outcomes = append(w.Outcomes, o)
 	}
 	return w
 }
