@@ -16,21 +16,19 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// TestUnreadableRecoveredEventsAreAcknowledged stores, on the recovered
-// subject, a message that is no JSON, a CloudEvent of another type, and a
-// recovery whose integrationId is not its subject's, then a well-formed
-// one: Run acknowledges all four, logs each unreadable one with its
-// sequence and reason, and stops when its context ends.
-func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
+// startRecovery returns a recovery loop of cfg on a store of a new
+// embedded server, not running yet, the server's JetStream and the loop's
+// logs.
+func startRecovery(t *testing.T, cfg recovery.Config) (*recovery.Recovery, jetstream.JetStream, *observer.ObservedLogs) {
+	t.Helper()
 	srv := test.StartServer(t)
 	nc := test.Connect(t, srv.ClientURL())
-	ctx := context.Background()
-	st, err := store.Open(ctx, nc, store.DefaultConfig(), zap.NewNop())
+	st, err := store.Open(context.Background(), nc, store.DefaultConfig(), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.InfoLevel)
-	r, err := recovery.New(recovery.Config{RetryDelay: 100 * time.Millisecond}, st, zap.New(core))
+	r, err := recovery.New(cfg, st, zap.New(core))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +36,17 @@ func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, js, logs
+}
+
+// TestUnreadableRecoveredEventsAreAcknowledged stores, on the recovered
+// subject, a message that is no JSON, a CloudEvent of another type, and a
+// recovery whose integrationId is not its subject's, then a well-formed
+// one: Run acknowledges all four, logs each unreadable one with its
+// sequence and reason, and stops when its context ends.
+func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
+	ctx := context.Background()
+	r, js, logs := startRecovery(t, recovery.Config{RetryDelay: 100 * time.Millisecond})
 	subj := subjects.Default().Event(subjects.KindRecovered, "int-x")
 	recoveredType := subjects.KindRecovered.EventName()
 	bodies := []string{
@@ -99,22 +108,8 @@ func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
 // until GiveUpAfter deliveries, then acknowledged with the events it could
 // not action named in its log line.
 func TestStreakEventsNeverIndexedAreSkippedInTheEnd(t *testing.T) {
-	srv := test.StartServer(t)
-	nc := test.Connect(t, srv.ClientURL())
 	ctx := context.Background()
-	st, err := store.Open(ctx, nc, store.DefaultConfig(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	core, logs := observer.New(zap.InfoLevel)
-	r, err := recovery.New(recovery.Config{RetryDelay: 50 * time.Millisecond, GiveUpAfter: 3}, st, zap.New(core))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, js, logs := startRecovery(t, recovery.Config{RetryDelay: 50 * time.Millisecond, GiveUpAfter: 3})
 	s := subjects.Default()
 	for _, m := range []struct{ subject, body string }{
 		{s.Event(subjects.KindPerform, "int-z"), `{"id":"f1","type":"integration.perform.error","data":{"integrationId":"int-z","consecutiveFailures":1}}`},
