@@ -16,10 +16,10 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// startRecovery returns a recovery loop of cfg on a store of a new
+// newRecovery returns a recovery loop of cfg on a store of a new
 // embedded server, not running yet, the server's JetStream and the loop's
 // logs.
-func startRecovery(t *testing.T, cfg recovery.Config) (*recovery.Recovery, jetstream.JetStream, *observer.ObservedLogs) {
+func newRecovery(t *testing.T, cfg recovery.Config) (*recovery.Recovery, jetstream.JetStream, *observer.ObservedLogs) {
 	t.Helper()
 	srv := test.StartServer(t)
 	nc := test.Connect(t, srv.ClientURL())
@@ -46,7 +46,7 @@ func startRecovery(t *testing.T, cfg recovery.Config) (*recovery.Recovery, jetst
 // sequence and reason, and stops when its context ends.
 func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
 	ctx := context.Background()
-	r, js, logs := startRecovery(t, recovery.Config{RetryDelay: 100 * time.Millisecond})
+	r, js, logs := newRecovery(t, recovery.Config{RetryDelay: 100 * time.Millisecond})
 	subj := subjects.Default().Event(subjects.KindRecovered, "int-x")
 	recoveredType := subjects.KindRecovered.EventName()
 	bodies := []string{
@@ -109,7 +109,7 @@ func TestUnreadableRecoveredEventsAreAcknowledged(t *testing.T) {
 // not action named in its log line.
 func TestStreakEventsNeverIndexedAreSkippedInTheEnd(t *testing.T) {
 	ctx := context.Background()
-	r, js, logs := startRecovery(t, recovery.Config{RetryDelay: 50 * time.Millisecond, GiveUpAfter: 3})
+	r, js, logs := newRecovery(t, recovery.Config{RetryDelay: 50 * time.Millisecond, GiveUpAfter: 3})
 	s := subjects.Default()
 	for _, m := range []struct{ subject, body string }{
 		{s.Event(subjects.KindPerform, "int-z"), `{"id":"f1","type":"integration.perform.error","data":{"integrationId":"int-z","consecutiveFailures":1}}`},
