@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func Parse(b []byte) (Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return Policy{}, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+		return Policy{}, fmt.Errorf("%w: %s", ErrInvalid, yamlReason(err))
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
@@ -216,4 +217,26 @@ func (p Policy) YAML() string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// unknownField matches yaml's error for a key no field has.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type policy\.(\w+)`)
+
+// keysOf are the keys of each level of a policy, for the error of an
+// unknown key.
+var keysOf = map[string]string{
+	"Policy":       "disableAfter, warnAt, minStreakAge, autoActionOnRecovery, kinds, destinations",
+	"Settings":     "disableAfter, warnAt, minStreakAge, autoActionOnRecovery, kinds",
+	"KindSettings": "disableAfter, counts",
+}
+
+// yamlReason is err, yaml's, worded for the policy's author: an unknown
+// key is named with the keys its level has, not Go's type names.
+func yamlReason(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.Replace(msg, "unmarshal errors:\n  ", "", 1)
+	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := unknownField.FindStringSubmatch(m)
+		return fmt.Sprintf("unknown key %q: want one of %s", sub[1], keysOf[sub[2]])
+	})
 }

@@ -127,7 +127,7 @@ func TestParseRefusesWhatCannotWork(t *testing.T) {
 		{"disableAfter: 0", "disableAfter: 0 must be 1 to 10000"},
 		{"disableAfter: 10001", "disableAfter: 10001 must be 1 to 10000"},
 		{"disableAfter: many", "cannot unmarshal"},
-		{"disableAftr: 3", "field disableAftr not found"},
+		{"disableAftr: 3", `line 1: unknown key "disableAftr": want one of disableAfter, warnAt, minStreakAge, autoActionOnRecovery, kinds, destinations`},
 		{"warnAt: [50, 40]", "warnAt: levels must increase: 40 comes after 50"},
 		{"warnAt: [100]", "warnAt: 100 must be a percent from 1 to 99"},
 		{"warnAt: [0]", "warnAt: 0 must be a percent from 1 to 99"},
@@ -140,10 +140,10 @@ func TestParseRefusesWhatCannotWork(t *testing.T) {
 		{"disableAfter: 5\n---\nbogus: 1", "more than one YAML document"},
 		{"destinations:\n  'Stripe ':\n    disableAfter: 3", `destinations: "Stripe " has spaces around it`},
 		{"kinds:\n  perform:\n    disableAfter: 3\ndestinations:\n  Xero:\n    kinds:\n      perform:\n        counts: false", "kinds.perform.disableAfter: kind perform does not count (destinations.Xero.kinds.perform.counts: false)"},
-		{"kinds:\n  perform:\n    retries: 3", "field retries not found"},
+		{"kinds:\n  perform:\n    retries: 3", `line 3: unknown key "retries": want one of disableAfter, counts`},
 		{"destinations:\n  Stripe:\n    disableAfter: 0", "destinations.Stripe.disableAfter: 0 must be 1 to 10000"},
 		{"destinations:\n  Stripe: {}\n  stripe: {}", `destinations: "Stripe" and "stripe" are the same destination`},
-		{"destinations:\n  Stripe:\n    destinations: {}", "field destinations not found"},
+		{"destinations:\n  Stripe:\n    destinations: {}", `line 3: unknown key "destinations": want one of disableAfter, warnAt, minStreakAge, autoActionOnRecovery, kinds`},
 		{"- 1\n- 2", "cannot unmarshal"},
 	} {
 		_, err := policy.Parse([]byte(tc.yaml))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,5 +88,39 @@ func TestReadmeWorkedExample(t *testing.T) {
 	}
 	if got := pol.For("stripe").Thresholds[0]; got.Key != "destinations.Stripe.disableAfter" || got.DisableAfter != 10 {
 		t.Errorf("Stripe's streak threshold %+v", got)
+	}
+}
+
+// TestWarningNamesTheThresholdNearestToFiring: a warning names the rule
+// that will disable first, among the streak's and the kinds' the streak
+// holds failures of, whichever reached the level.
+func TestWarningNamesTheThresholdNearestToFiring(t *testing.T) {
+	p, err := policy.Parse([]byte("kinds:\n  authentication:\n    disableAfter: 3\ndestinations:\n  Stripe:\n    disableAfter: 10\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := policy.MustResolve(p)
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, dest string
+		stages     []subjects.Stage
+		rule       string
+		until      int
+	}{
+		// 5 of 10: authentication has no failure in the streak, so it is not near.
+		{"no authentication failure", "Stripe", slices.Repeat([]subjects.Stage{subjects.StagePerform}, 5), "destinations.Stripe.disableAfter", 5},
+		// 15 of 20 reaches 75%, but 2 of 3 authentication failures disable first.
+		{"authentication nearer", "Salesforce", append([]subjects.Stage{subjects.StageAuthenticate, subjects.StageAuthenticate}, slices.Repeat([]subjects.Stage{subjects.StagePerform}, 13)...), "kinds.authentication.disableAfter", 1},
+	} {
+		var c subjects.FailureCounter
+		var last processor.Transition
+		for i, st := range tc.stages {
+			o := workload.Failed("near-1", fmt.Sprint("run-", i), st, 500)
+			o.Destination, o.FinishedAt = tc.dest, start.Add(time.Duration(i)*time.Minute)
+			c, last = processor.ApplyOutcome(c, &o, uint64(i+1), pol.For(tc.dest))
+		}
+		if w := last.Warning; w == nil || w.Threshold.Key != tc.rule || w.Until() != tc.until {
+			t.Errorf("%s: warning %+v, want rule %s with %d to go", tc.name, w, tc.rule, tc.until)
+		}
 	}
 }

@@ -154,7 +154,8 @@ func TestPolicyProperties(t *testing.T) {
 					n, ok := th.WarnCount(w.Percent)
 					return ok && th.Failures(&r.c) >= n
 				})
-				nearest := slices.MinFunc(rules.Thresholds, func(a, b policy.Threshold) int {
+				inPlay := slices.DeleteFunc(slices.Clone(rules.Thresholds), func(th policy.Threshold) bool { return th.Kind != "" && th.Failures(&r.c) == 0 })
+				nearest := slices.MinFunc(inPlay, func(a, b policy.Threshold) int {
 					return (a.DisableAfter - a.Failures(&r.c)) - (b.DisableAfter - b.Failures(&r.c))
 				})
 				// At its threshold only while the streak is too young to disable.

@@ -148,7 +148,9 @@ func ApplyOutcome(c subjects.FailureCounter, o *subjects.RunOutcome, seq uint64,
 // c.WarnedPercent: one warning, at the highest level reached for the first
 // time in the streak, that names the threshold nearest to firing (the
 // fewest failures to go, whichever threshold reached the level), since
-// that is what the operator has left.
+// that is what the operator has left. A kind's threshold the streak holds
+// no failure of is not near, however low: other failures do not bring it
+// closer.
 func warn(c *subjects.FailureCounter, r *policy.Rules, at time.Time) *Warning {
 	top := 0
 	for _, p := range r.WarnAt {
@@ -166,7 +168,7 @@ func warn(c *subjects.FailureCounter, r *policy.Rules, at time.Time) *Warning {
 	}
 	near := r.Thresholds[0]
 	for _, th := range r.Thresholds[1:] {
-		if th.DisableAfter-th.Failures(c) < near.DisableAfter-near.Failures(c) {
+		if th.Failures(c) > 0 && th.DisableAfter-th.Failures(c) < near.DisableAfter-near.Failures(c) {
 			near = th
 		}
 	}
