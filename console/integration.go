@@ -100,8 +100,12 @@ func (c *Console) integrationPage(w http.ResponseWriter, r *http.Request, who st
 		if v.Destination == "" {
 			v.Destination = rw.Destination
 		}
-		if _, seen := byRun[rw.RunID]; !seen && rec.EventName != subjects.KindDisabled.EventName() {
-			byRun[rw.RunID] = rw.Kind
+		// A run's own error: its warning or the disable it caused share
+		// its run id.
+		if k, err := subjects.KindOf(rec.EventName); err == nil && slices.Contains(subjects.FailureKinds, k) {
+			if _, seen := byRun[rw.RunID]; !seen {
+				byRun[rw.RunID] = rw.Kind
+			}
 		}
 	}
 	if page.NextToken != "" {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,11 @@ func TestDocsScreenshots(t *testing.T) {
 	}
 	if why := b.Text(`#disabled-why`); !strings.Contains(why, "disabled after 20 successive failed runs") {
 		t.Errorf("why: %q", why)
+	}
+	// The streak's errors are its runs' own kinds, not the warnings or the
+	// disable that share their run ids.
+	if badges := Eval[[]string](b, `Array.from(document.querySelectorAll('ol.streak-runs li .badge')).map(e => e.textContent.trim())`); len(badges) != 20 || slices.Contains(badges, "Disable warning") {
+		t.Errorf("the streak's errors are %v, want 20 error kinds", badges)
 	}
 	b.ViewportScreenshot("integration-disabled", 1440, 900)
 
