@@ -152,12 +152,21 @@ func DisabledMessage(c *subjects.FailureCounter, destination string, fired polic
 	if c.FirstFailureAt != nil {
 		since = " since " + c.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	after := fmt.Sprintf("%d successive failed runs%s (%s)", c.ConsecutiveFailures, since, summariseKinds(c.FailuresByKind))
+	after := fmt.Sprintf("%s%s (%s)", failedRuns(c.ConsecutiveFailures), since, summariseKinds(c.FailuresByKind))
 	if fired.Kind != "" {
 		after = fmt.Sprintf("%d %s failures in a streak of %s", fired.Failures(c), fired.Kind, after)
 	}
 	return fmt.Sprintf("The %s integration was disabled after %s, by the policy rule %s: %d. %s %s",
 		destination, after, fired.Key, fired.DisableAfter, lastErrorSentence(c.LastError), DisabledRemedy)
+}
+
+// failedRuns is a streak's length in words: "1 failed run", "20
+// successive failed runs".
+func failedRuns(n int) string {
+	if n == 1 {
+		return "1 failed run"
+	}
+	return fmt.Sprintf("%d successive failed runs", n)
 }
 
 // lastErrorSentence quotes a streak's last error, cut to MaxCauseInMessage.
@@ -195,15 +204,15 @@ func WarningMessage(next *subjects.FailureCounter, o *subjects.RunOutcome, w *Wa
 	if r := strings.TrimSpace(remedy); r != "" {
 		wremedy = sentence(r) + " Act before the integration is disabled."
 	}
-	message = fmt.Sprintf("The %s integration %s has had %d successive failed runs (%s) and reached the %d%% warning level. It will be disabled %s (policy rule %s: %d). %s %s",
-		o.Destination, o.IntegrationID, next.ConsecutiveFailures, summariseKinds(next.FailuresByKind), w.Percent, when, th.Key, th.DisableAfter, lastErrorSentence(next.LastError), wremedy)
+	message = fmt.Sprintf("The %s integration %s has had %s (%s) and reached the %d%% warning level. It will be disabled %s (policy rule %s: %d). %s %s",
+		o.Destination, o.IntegrationID, failedRuns(next.ConsecutiveFailures), summariseKinds(next.FailuresByKind), w.Percent, when, th.Key, th.DisableAfter, lastErrorSentence(next.LastError), wremedy)
 	return message, wremedy
 }
 
 // RecoveredMessage is the text of the recovery rec that success o raised.
 func RecoveredMessage(o *subjects.RunOutcome, rec *Recovery) string {
-	return fmt.Sprintf("The %s integration %s recovered: run %s succeeded after %d successive failed runs since %s (%s). %s",
-		o.Destination, o.IntegrationID, o.RunID, rec.FailedRuns, rec.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+	return fmt.Sprintf("The %s integration %s recovered: run %s succeeded after %s since %s (%s). %s",
+		o.Destination, o.IntegrationID, o.RunID, failedRuns(rec.FailedRuns), rec.FirstFailureAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		summariseKinds(rec.FailuresByKind), RecoveredRemedy(rec))
 }
 
