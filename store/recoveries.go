@@ -20,13 +20,13 @@ const ConsumerRecoveries = "integration-events-recoveries"
 func (d *Delivery) Retry(delay time.Duration) error { return d.m.NakWithDelay(delay) }
 
 // ConsumeRecoveries delivers the integration.recovered events of
-// INTEGRATION_EVENTS (<root>.events.recovered.>), from the first stored
+// INTEGRATION_EVENTS (<root>.events.recovered.*), from the first stored
 // on, to h. Every replica may call it: the durable consumer shares the
 // events out, each to one of them at a time, and redelivers one left
 // unacknowledged for AckWait (a handler that works longer reports
 // InProgress) or handed back with Retry. JetStream never gives up on one.
 func (s *Store) ConsumeRecoveries(ctx context.Context, h Handler) (*Subscription, error) {
-	filters := []string{s.subj.Root + ".events." + string(subjects.KindRecovered) + ".>"}
+	filters := []string{s.subj.EventFilter(subjects.KindRecovered, "")}
 	cons, err := s.events.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:        ConsumerRecoveries,
 		Description:    "Marks the error and warning events of a streak actioned when its recovery says so (autoActionOnRecovery).",
